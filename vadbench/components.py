@@ -1,0 +1,151 @@
+"""The four component contracts (Dataset, Masker, Model, Scorer) and the records they exchange.
+
+Plugins implement these protocols; the runner only ever talks to components through them. Arrays follow
+einops notation in the docstrings: ``f`` frames, ``h w`` height and width, ``c`` = 3 RGB channels, ``b`` batch,
+``l`` window length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Literal, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass(frozen=True)
+class Video:
+    """One video of a dataset split."""
+
+    id: str
+    split: str
+    scene: str
+    num_frames: int
+    fps: float
+    source: str  # the file or frame folder it is decoded from
+
+
+@dataclass(frozen=True)
+class Track:
+    """One object's presence in a video: frames ``start..end`` (0-based, inclusive)."""
+
+    object_id: int
+    start: int
+    end: int
+    abnormal: bool = True
+    boxes: tuple[tuple[int, int, int, int, int], ...] = ()  # (frame, x_min, y_min, x_max, y_max) where known
+
+
+@dataclass
+class CheckReport:
+    """What ``Dataset.check()`` found under a root: counts, or exactly what is missing or malformed."""
+
+    dataset: str
+    root: str
+    videos: dict[str, int] = field(default_factory=dict)  # split -> number of videos
+    frames: dict[str, int] = field(default_factory=dict)  # split -> number of frames
+    abnormal_frames: int = 0
+    scenes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # each names a path and the fix
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@runtime_checkable
+class Dataset(Protocol):
+    """A video anomaly detection dataset read from disk (or generated) and cached as uint8 frames."""
+
+    name: str
+    frame_size: tuple[int, int]  # (h, w) of every array ``frames`` returns
+
+    def videos(self, split: str) -> list[Video]:
+        """The videos of ``split`` ("train", "validation" or "test"), in a stable order."""
+
+    def frames(self, video: Video) -> np.ndarray:
+        """uint8 RGB frames ``f h w c`` at ``frame_size``, memory-mapped from the frame cache."""
+
+    def labels(self, video: Video) -> np.ndarray:
+        """uint8 per-frame labels ``f`` (1 = anomalous) of a test video."""
+
+    def masks(self, video: Video) -> np.ndarray | None:
+        """bool pixel masks ``f h w`` at ``frame_size`` (True = anomalous pixel), or None if the dataset has none."""
+
+    def tracks(self, video: Video) -> list[Track] | None:
+        """The video's annotated object tracks, or None if the dataset has none."""
+
+    def fingerprint(self) -> str:
+        """A digest that changes whenever a source file or a setting that shapes frames or labels changes."""
+
+    def check(self) -> CheckReport:
+        """Validate the dataset root without decoding everything; never raises for a bad root."""
+
+
+@runtime_checkable
+class Masker(Protocol):
+    """Chooses the anchor frames (clean conditioning frames) of a window of ``length`` frames."""
+
+    name: str
+
+    def training_anchors(self, length: int, rng: np.random.Generator) -> np.ndarray:
+        """bool ``l`` anchor mask for one training sample (True = anchor, fed clean, not in the loss)."""
+
+    def inference_anchors(self, length: int) -> np.ndarray:
+        """bool ``l`` anchor mask used for every test window."""
+
+
+@dataclass
+class FitContext:
+    """What the runner hands a model's ``fit``: where to write, the seed, the device and the protocol window."""
+
+    workdir: Path  # the fit stage's content-addressed folder; checkpoints go here, resume reads from here
+    seed: int
+    device: str
+    window: int  # L, the window length of the protocol
+    progress: Callable[..., Any]  # progress(description, total) -> task with advance(n=1) and update(**fields)
+
+
+@runtime_checkable
+class Model(Protocol):
+    """A VAD method. ``output`` says which half of the contract it implements.
+
+    - "reconstruction": ``reconstruct`` fills the masked frames of windows; scorers turn errors into scores.
+    - "scores": ``score_video`` returns per-frame anomaly scores directly (no scorer is applied).
+    """
+
+    name: str
+    output: Literal["reconstruction", "scores"]
+    learned: bool  # False: ``fit`` is skipped and no checkpoint exists
+
+    def fit(self, dataset: Dataset, masker: Masker, ctx: FitContext) -> Path:
+        """Train one-class on ``dataset.videos("train")``; resume from ``ctx.workdir``; return the final checkpoint."""
+
+    def load(self, checkpoint: Path, device: str) -> None:
+        """Load weights for inference (EMA weights where the model keeps them)."""
+
+    def reconstruct(self, clips: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
+        """Fill windows: ``clips`` float ``b l c h w`` in [0, 1], ``anchors`` bool ``l``; returns ``b l c h w``
+        in [0, 1] whose anchor frames equal the input's."""
+
+    def score_video(self, dataset: Dataset, video: Video) -> np.ndarray:
+        """Per-frame anomaly scores ``f`` (float, NaN where unscored) of a test video ("scores" models)."""
+
+    def provenance(self) -> dict[str, Any]:
+        """Facts about how the last call ran (e.g. which code path), stored with the job."""
+
+
+@runtime_checkable
+class Scorer(Protocol):
+    """Maps (frame, reconstruction) pairs to one anomaly score per frame, larger = more anomalous."""
+
+    name: str
+
+    def __call__(self, frames: torch.Tensor, reconstructions: torch.Tensor) -> torch.Tensor:
+        """``frames``, ``reconstructions``: float ``n c h w`` in [0, 1] on one device; returns float32 ``n``
+        on that device."""

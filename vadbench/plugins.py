@@ -1,0 +1,162 @@
+"""Plugin discovery: the ``vadbench`` entry-point group and the module paths listed in ``registry.yaml``.
+
+A plugin that fails to import (or whose ``register_*`` hook raises) is recorded in ``failures()`` and skipped,
+so one broken package never takes the CLI down. A module that arrives by both routes is registered once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import traceback
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pluggy
+
+from vadbench import hookspecs
+from vadbench.errors import ConfigError, NameClashError
+from vadbench.registry import KINDS, Entry, Registry
+
+ENTRY_POINT_GROUP = "vadbench"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """A loaded (or failed) plugin: its module, the distribution that ships it, and the error if it failed."""
+
+    name: str
+    module: str
+    distribution: str = ""
+    version: str = ""
+    error: str = ""
+
+
+def registry_file() -> Path | None:
+    """The ``registry.yaml`` in use: ``$VADBENCH_REGISTRY``, else ``./registry.yaml`` if it exists."""
+    explicit = os.environ.get("VADBENCH_REGISTRY")
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"VADBENCH_REGISTRY points to {path}, which is not a file; fix the path or unset it")
+        return path
+    local = Path("registry.yaml")
+    return local if local.is_file() else None
+
+
+def read_registry() -> dict[str, Any]:
+    """The parsed ``registry.yaml`` (empty when there is none)."""
+    path = registry_file()
+    if path is None:
+        return {}
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path} is not valid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must be a mapping with 'plugins' and 'defaults' keys")
+    return data
+
+
+class PluginHost:
+    """The plugin manager, the plugins it loaded, the ones that failed, and the component registries."""
+
+    def __init__(self) -> None:
+        self.manager = pluggy.PluginManager("vadbench")
+        self.manager.add_hookspecs(hookspecs)
+        self.plugins: list[PluginInfo] = []
+        self._registries: dict[str, Registry] | None = None
+
+    def load(self, registry: dict[str, Any]) -> None:
+        for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
+            dist = entry_point.dist
+            self._load_module(entry_point.name, entry_point.value, dist.name if dist else "", dist.version if dist else "")
+        for module_path in registry.get("plugins") or []:
+            self._load_module(module_path, module_path, "registry.yaml", "")
+
+    def add(self, plugin: Any, name: str) -> None:
+        """Register an already imported plugin object (tests and embedding applications)."""
+        self.manager.register(plugin, name=name)
+        self.plugins.append(PluginInfo(name, getattr(plugin, "__name__", name)))
+        self._registries = None
+
+    def _load_module(self, name: str, module_path: str, distribution: str, version: str) -> None:
+        try:
+            module = importlib.import_module(module_path)
+        except Exception as error:  # a broken plugin is reported, never fatal
+            self.plugins.append(PluginInfo(name, module_path, distribution, version, _one_line(error)))
+            return
+        if self.manager.is_registered(module):
+            return
+        self.manager.register(module, name=module_path)
+        self.plugins.append(PluginInfo(name, module_path, distribution, version))
+
+    def registries(self) -> dict[str, Registry]:
+        if self._registries is None:
+            self._registries = self._build_registries()
+        return self._registries
+
+    def _build_registries(self) -> dict[str, Registry]:
+        registries = {kind: Registry(kind) for kind in KINDS}
+        for kind in KINDS:
+            for impl in getattr(self.manager.hook, f"register_{kind}s").get_hookimpls():
+                register = _register_callback(registries[kind], kind, impl.plugin_name)
+                try:
+                    impl.function(register=register)
+                except NameClashError:
+                    raise
+                except Exception as error:
+                    self._mark_failed(impl.plugin_name, error)
+        return registries
+
+    def _mark_failed(self, plugin_name: str, error: Exception) -> None:
+        for index, info in enumerate(self.plugins):
+            if info.module == plugin_name:
+                self.plugins[index] = PluginInfo(info.name, info.module, info.distribution, info.version,
+                                                 _one_line(error))
+
+
+def _register_callback(registry: Registry, kind: str, plugin: str):
+    def register(name: str, factory: Any, *, settings: dict[str, Any] | None = None, description: str = "") -> None:
+        """Add a component ``name`` built by ``factory(**settings)``."""
+        registry.add(Entry(kind, name, factory, dict(settings or {}), description, plugin))
+
+    return register
+
+
+def _one_line(error: BaseException) -> str:
+    last = traceback.extract_tb(error.__traceback__)[-1:] if error.__traceback__ else []
+    where = f" ({Path(last[0].filename).name}:{last[0].lineno})" if last else ""
+    return f"{type(error).__name__}: {error}{where}"
+
+
+_host: PluginHost | None = None
+
+
+def host() -> PluginHost:
+    """The process-wide plugin host, loaded on first use."""
+    global _host
+    if _host is None:
+        _host = PluginHost()
+        _host.load(read_registry())
+    return _host
+
+
+def reset() -> None:
+    """Forget loaded plugins (tests; a changed registry.yaml)."""
+    global _host
+    _host = None
+
+
+def registry(kind: str) -> Registry:
+    """The registry of one component kind: "dataset", "model", "masker" or "scorer"."""
+    return host().registries()[kind]
+
+
+def failures() -> list[PluginInfo]:
+    return [info for info in host().plugins if info.error]
