@@ -26,3 +26,7 @@ class DatasetError(VadbenchError):
 
 class StoreError(VadbenchError):
     """The results store cannot be opened or written."""
+
+
+class EvaluationError(VadbenchError, ValueError):
+    """Scores, labels or window errors that cannot be evaluated as given (wrong shape, non-finite, mismatched)."""
