@@ -121,10 +121,11 @@ class Model(Protocol):
 
     name: str
     output: Literal["reconstruction", "scores"]
-    learned: bool  # False: ``fit`` is skipped and no checkpoint exists
+    learned: bool  # False: there is no ``fit`` and no checkpoint
 
     def fit(self, dataset: Dataset, masker: Masker, ctx: FitContext) -> Path:
-        """Train one-class on ``dataset.videos("train")``; resume from ``ctx.workdir``; return the final checkpoint."""
+        """(learned models) Train one-class on ``dataset.videos("train")``; resume from ``ctx.workdir``; return the
+        final checkpoint."""
 
     def load(self, checkpoint: Path, device: str) -> None:
         """Load weights for inference (EMA weights where the model keeps them)."""
@@ -138,6 +139,9 @@ class Model(Protocol):
 
     def provenance(self) -> dict[str, Any]:
         """Facts about how the last call ran (e.g. which code path), stored with the job."""
+
+    # Optional: ``inference_settings`` (names of settings that do not change training, so changing them reuses the
+    # checkpoint) and ``fingerprint() -> str`` (identity of external inputs such as score files).
 
 
 @runtime_checkable
