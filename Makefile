@@ -20,7 +20,6 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet -e '.[test]'
 	$(MAMBA_ENV) $(PY) -m pip install --quiet --no-deps --no-build-isolation mamba-ssm==2.3.2.post1 causal-conv1d==1.7.0
 	$(PY) -m pip install --quiet triton einops
-	$(PY) -m pip install --quiet -e examples/vadbench-example
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -31,6 +30,7 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 bench: $(STAMP)
+	$(PY) bench/evaluation.py
 	$(PY) bench/scorers.py
 	$(PY) bench/data.py
 	$(PY) bench/mixers.py

@@ -1,0 +1,113 @@
+"""End to end through the CLI on the synthetic dataset: run, resume, report, failures, kills, concurrency."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+SMALL = ["--cfg-options", "dataset.synthetic.size=[32, 32]"]
+
+
+def vadbench(*args, cwd, env_extra=None, wait=True):
+    env = {**os.environ, "COLUMNS": "200", **(env_extra or {})}
+    command = [sys.executable, "-c", "from vadbench.cli import main; main()", *args]
+    if not wait:
+        return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+
+
+def stored_jobs(db_path):
+    with sqlite3.connect(db_path) as connection:
+        return connection.execute(
+            "select eval_key, status, seed, scorer from jobs where source = 'measured'").fetchall()
+
+
+@pytest.fixture
+def workdir(tmp_path):
+    return tmp_path
+
+
+def test_run_then_rerun_does_no_work_and_report_shows_mean_and_std(workdir):
+    first = vadbench("run", "--model", "interp", "--scorer", "mse", "--dataset", "synthetic", "--seed", "0,1",
+                     *SMALL, cwd=workdir)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert len(stored_jobs(workdir / "results.db")) == 2
+
+    second = vadbench("run", "--model", "interp", "--scorer", "mse", "--dataset", "synthetic", "--seed", "0,1",
+                      *SMALL, cwd=workdir)
+    assert second.returncode == 0
+    assert "Nothing to do" in second.stdout
+    assert len(stored_jobs(workdir / "results.db")) == 2
+
+    report = vadbench("report", "--dataset", "synthetic", "--format", "json", cwd=workdir)
+    assert report.returncode == 0, report.stderr
+    text = report.stdout
+    assert "interp" in text and json.loads(text)
+
+
+def test_dry_run_prints_the_job_table_and_stores_nothing(workdir):
+    result = vadbench("run", "--model", "interp", "--scorer", "mse,l1", "--dataset", "synthetic", "--seed", "0,1,2",
+                      "--dry-run", *SMALL, cwd=workdir)
+    assert result.returncode == 0, result.stderr
+    assert "6 jobs" in result.stdout
+    assert stored_jobs(workdir / "results.db") == []
+
+
+def test_unknown_names_and_keys_are_one_clear_error(workdir):
+    result = vadbench("run", "--model", "interpp", cwd=workdir)
+    assert result.returncode == 1
+    assert "unknown model 'interpp'" in result.stderr and "Traceback" not in result.stderr
+    result = vadbench("run", "--model", "interp", "--cfg-options", "model.interp.colour=red", cwd=workdir)
+    assert result.returncode == 1 and "valid keys" in result.stderr
+
+
+def test_a_failing_job_is_recorded_and_the_others_go_on(workdir):
+    scores = workdir / "scores"
+    scores.mkdir()  # no score files: the `scores` model fails on its first video
+    result = vadbench("run", "--model", "scores,interp", "--scorer", "mse", "--dataset", "synthetic",
+                      "--cfg-options", f"model.scores.path={scores}", *SMALL, cwd=workdir)
+    assert result.returncode == 1
+    statuses = sorted(status for _, status, _, _ in stored_jobs(workdir / "results.db"))
+    assert statuses == ["done", "failed"]
+    assert "1 of 2 jobs failed" in result.stdout
+
+
+def test_killing_a_run_midway_then_rerunning_leaves_no_duplicate_or_partial_rows(workdir):
+    args = ["run", "--model", "interp", "--scorer", "mse,l1,psnr", "--dataset", "synthetic", "--seed", "0,1,2,3",
+            *SMALL]
+    process = vadbench(*args, cwd=workdir, wait=False)
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None:
+        if (workdir / "results.db").exists() and len(stored_jobs(workdir / "results.db")) >= 2:
+            break
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    landed = len(stored_jobs(workdir / "results.db"))
+    assert landed < 12, "the run finished before it could be killed; give it more jobs"
+
+    rerun = vadbench(*args, cwd=workdir)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    rows = stored_jobs(workdir / "results.db")
+    assert len(rows) == 12 and len({key for key, *_ in rows}) == 12
+    with sqlite3.connect(workdir / "results.db") as connection:
+        orphans = connection.execute(
+            "select count(*) from metrics where job_id not in (select id from jobs)").fetchone()[0]
+        empty = connection.execute("select count(*) from jobs j where j.source = 'measured' and j.status = 'done' "
+                                   "and not exists (select 1 from metrics m where m.job_id = j.id)").fetchone()[0]
+    assert orphans == 0 and empty == 0
+
+
+def test_four_concurrent_runs_on_one_store_all_land(workdir):
+    processes = [vadbench("run", "--model", "interp", "--scorer", "mse", "--dataset", "synthetic", "--seed", str(seed),
+                          *SMALL, cwd=workdir, wait=False) for seed in range(4)]
+    outputs = [process.communicate() for process in processes]
+    assert all(process.returncode == 0 for process in processes), outputs
+    assert sorted(seed for _, _, seed, _ in stored_jobs(workdir / "results.db")) == [0, 1, 2, 3]

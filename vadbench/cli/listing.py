@@ -1,0 +1,37 @@
+"""``vadbench plugins``: what is installed, from where, and what failed to load."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from vadbench import plugins
+from vadbench.cli.console import out as console
+from vadbench.registry import KINDS
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("plugins")
+    def plugins_command(
+        settings: bool = typer.Option(False, "--settings", help="Also list each component's settings and defaults."),
+    ) -> None:
+        """List plugins (name, distribution, version, error) and the components they register."""
+        host = plugins.host()
+        registries = host.registries()
+        table = Table(title="plugins", title_justify="left")
+        for column in ("plugin", "module", "distribution", "version", "status"):
+            table.add_column(column)
+        for info in host.plugins:
+            status = f"[red]failed: {info.error}[/]" if info.error else "[green]loaded[/]"
+            table.add_row(info.name, info.module, info.distribution, info.version, status)
+        console.print(table)
+        components = Table(title="components", title_justify="left")
+        for column in ("kind", "name", "plugin", "description", *(["settings"] if settings else [])):
+            components.add_column(column, overflow="fold")
+        for kind in KINDS:
+            for entry in registries[kind].entries():
+                row = [kind, entry.name, entry.plugin, entry.description]
+                if settings:
+                    row.append(", ".join(f"{k}={v!r}" for k, v in entry.settings.items()))
+                components.add_row(*row)
+        console.print(components)

@@ -1,0 +1,97 @@
+"""``vadbench run``: expand the options into jobs and run them (resuming by default)."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from vadbench.errors import ConfigError
+from vadbench.cli.console import out as console
+
+ListOption = Optional[list[str]]
+
+
+def split_list(values: ListOption) -> list[str] | None:
+    """``["a,b", "c"]`` -> ``["a", "b", "c"]``; None when the option was not given."""
+    if not values:
+        return None
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run_command(
+        model: ListOption = typer.Option(None, "--model", "-m", help="Model name(s), comma-separated or repeated."),
+        masker: ListOption = typer.Option(None, "--masker", help="Masker name(s) [default: selective]."),
+        scorer: ListOption = typer.Option(None, "--scorer", "-s", help="Scorer name(s) [default: mse]."),
+        dataset: ListOption = typer.Option(None, "--dataset", "-d", help="Dataset name(s) [default: synthetic]."),
+        seed: ListOption = typer.Option(None, "--seed", help="Seed(s) [default: 0]; each seed is its own job."),
+        sigma: ListOption = typer.Option(None, "--sigma", help="Smoothing sigma(s) in frames [default: protocol]."),
+        config: Optional[Path] = typer.Option(None, "--config", "-c", help="An mmengine config file (configs/)."),
+        cfg_options: ListOption = typer.Option(None, "--cfg-options", "-o",
+                                               help="key=value overrides, e.g. preset=tiny scorer.wmse.tau=0.1."),
+        checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Evaluate this checkpoint; no fitting."),
+        device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+        db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL [default: $VADBENCH_DB or results.db]."),
+        overwrite: bool = typer.Option(False, "--overwrite", help="Redo jobs already in the store."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print the job table and exit."),
+    ) -> None:
+        """Run the cross-product of models x maskers x scorers x datasets x seeds x sigmas."""
+        from vadbench.cli.tables import job_table, outcome_table
+        from vadbench.runner.run import RunRequest, execute, plan
+        from vadbench.settings import parse_cfg_options
+        from vadbench.store.db import open_store
+
+        file_config = {}
+        if config is not None:
+            from vadbench.config import load_config
+
+            file_config = load_config(config)
+        defaults = file_config.pop("run", {})
+        models = split_list(model) or defaults.get("models")
+        if not models:
+            from vadbench.plugins import registry
+
+            raise ConfigError(f"choose a model with --model; available: {', '.join(registry('model').names())}")
+        request = RunRequest(
+            models=models,
+            datasets=split_list(dataset) or defaults.get("datasets") or ["synthetic"],
+            maskers=split_list(masker) or defaults.get("maskers") or ["selective"],
+            scorers=split_list(scorer) or defaults.get("scorers") or ["mse"],
+            seeds=[_number(int, s, "--seed") for s in split_list(seed) or defaults.get("seeds") or [0]],
+            sigmas=[_number(float, s, "--sigma") for s in split_list(sigma) or defaults.get("sigmas") or []] or None,
+            config=file_config, cfg_options=parse_cfg_options(cfg_options or []),
+            checkpoint=checkpoint, device=device, overwrite=overwrite,
+            command=shlex.join(["vadbench", *sys.argv[1:]]))
+        store = open_store(db)
+        the_plan = plan(request, store)
+        console.print(job_table(the_plan))
+        if dry_run:
+            return
+        if not the_plan.todo:
+            console.print(f"[green]Nothing to do:[/] all {len(the_plan.jobs)} jobs are already in the store "
+                          "(use --overwrite to redo them); see `vadbench report`.")
+            return
+        run_id, outcomes = execute(the_plan, store, on_job=lambda o: console.print(_outcome_line(o)))
+        console.print(outcome_table(run_id, outcomes))
+        failed = [o for o in outcomes if o.status == "failed"]
+        if failed:
+            console.print(f"[red]{len(failed)} of {len(outcomes)} jobs failed[/]; details: vadbench show {run_id}")
+            raise typer.Exit(1)
+
+
+def _number(kind: type, text: object, option: str):
+    try:
+        return kind(text)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{option} {text!r} is not a {kind.__name__}") from None
+
+
+def _outcome_line(outcome) -> str:
+    colour = {"done": "green", "failed": "red", "reused": "dim"}[outcome.status]
+    detail = f"auc_micro={outcome.metrics['auc_micro']:.4f}" if "auc_micro" in outcome.metrics else outcome.error
+    return f"[{colour}]{outcome.status:>6}[/] {outcome.job.label}  {detail}"

@@ -1,0 +1,112 @@
+"""Figures of a job: anomaly score curves over the ground truth, and frame / reconstruction / error grids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vadbench import paths
+from vadbench.runner import artifacts
+
+VIDEOS_PER_FIGURE = 12
+
+
+def plot_job(job: Any, frames_file: Path, out_dir: Path, top: int = 4) -> list[Path]:
+    """Write the job's PNG figures into ``out_dir``; returns their paths."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    stored = np.load(frames_file)
+    videos = [key.split("/", 1)[1] for key in stored.files if key.startswith("scores/")]
+    scores = {video: stored[f"scores/{video}"] for video in videos}
+    labels = {video: stored[f"labels/{video}"] for video in videos}
+    stem = f"job{job.id}_{job.model}_{job.scorer or '-'}_{job.dataset}_seed{job.seed}"
+    title = f"{job.model} / {job.masker or '-'} / {job.scorer or '-'} on {job.dataset}, seed {job.seed}"
+    written = []
+    for page, first in enumerate(range(0, len(videos), VIDEOS_PER_FIGURE)):
+        chunk = videos[first:first + VIDEOS_PER_FIGURE]
+        written.append(_score_curves(chunk, scores, labels, out_dir / f"{stem}_scores{page}.png", title))
+    grid = _reconstruction_grid(job, scores, out_dir / f"{stem}_reconstructions.png", top)
+    return written + ([grid] if grid else [])
+
+
+def _score_curves(videos: list[str], scores: dict, labels: dict, path: Path, title: str) -> Path:
+    """One panel per video: the final anomaly score, with anomalous ground-truth intervals shaded."""
+    import matplotlib.pyplot as plt
+
+    columns = min(3, len(videos))
+    rows = -(-len(videos) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(4.5 * columns, 2.2 * rows), squeeze=False)
+    for axis, video in zip(axes.flat, videos):
+        frames = np.arange(len(scores[video]))
+        for start, end in _intervals(labels[video]):
+            axis.axvspan(start - 0.5, end + 0.5, color="tab:red", alpha=0.2, linewidth=0)
+        axis.plot(frames, scores[video], color="tab:blue", linewidth=1)
+        axis.set_title(video, fontsize=8)
+        axis.tick_params(labelsize=7)
+    for axis in list(axes.flat)[len(videos):]:
+        axis.axis("off")
+    figure.suptitle(f"{title} (shaded: ground-truth anomalies)", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _intervals(labels: np.ndarray) -> list[tuple[int, int]]:
+    """Inclusive (start, end) runs of 1s."""
+    padded = np.concatenate([[0], np.asarray(labels, dtype=np.int8), [0]])
+    changes = np.flatnonzero(np.diff(padded))
+    return list(zip(changes[::2], changes[1::2] - 1))
+
+
+def _reconstruction_grid(job: Any, scores: dict, path: Path, top: int) -> Path | None:
+    """Rows of frame / reconstruction / |error| for the ``top`` highest-scoring frames, if reconstructions are
+    cached (reconstruction models only)."""
+    import matplotlib.pyplot as plt
+
+    infer_folder = paths.stage_cache() / "infer" / str(job.infer_key)
+    errors_file = paths.stage_cache() / "score" / str(job.score_key) / "errors.npz"
+    if job.scorer is None or not infer_folder.is_dir() or not errors_file.is_file():
+        return None
+    from vadbench.plugins import registry
+
+    dataset_settings = job.settings["dataset"]
+    dataset = registry("dataset").get(dataset_settings["name"]).factory(**dataset_settings["settings"])
+    videos = {video.id: (index, video) for index, video in enumerate(dataset.videos("test"))}
+    ranked = sorted(((value, video, frame) for video, values in scores.items()
+                     for frame, value in enumerate(values) if np.isfinite(value)), reverse=True)[:top]
+    if not ranked:
+        return None
+    errors = np.load(errors_file)
+    figure, axes = plt.subplots(len(ranked), 3, figsize=(7, 2.4 * len(ranked)), squeeze=False)
+    for row, (value, video_id, frame) in enumerate(ranked):
+        index, video = videos[video_id]
+        stored = np.load(artifacts.video_file(infer_folder, video_id))
+        window_errors = errors[f"{index}/errors"]
+        window, slot = _best_window(stored["starts"], stored["anchors"], window_errors, frame)
+        original = np.asarray(dataset.frames(video)[frame])
+        reconstruction = stored["recon"][window, slot]
+        error = np.abs(original.astype(np.float32) - reconstruction).mean(axis=2) / 255
+        for axis, image, name in zip(axes[row], (original, reconstruction, error),
+                                     (f"{video_id} frame {frame}", "reconstruction", f"|error| (score {value:.3g})")):
+            axis.imshow(image, cmap="magma" if image.ndim == 2 else None)
+            axis.set_title(name, fontsize=8)
+            axis.axis("off")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
+
+
+def _best_window(starts: np.ndarray, anchors: np.ndarray, window_errors: np.ndarray, frame: int) -> tuple[int, int]:
+    """The window (and masked slot) whose reconstruction of ``frame`` had the largest error."""
+    masked = np.flatnonzero(~anchors)
+    best = (-np.inf, 0, 0)
+    for window, start in enumerate(starts):
+        offset = frame - start
+        if 0 <= offset < len(anchors) and not anchors[offset] and window_errors[window, offset] > best[0]:
+            best = (window_errors[window, offset], window, int(np.searchsorted(masked, offset)))
+    return best[1], best[2]

@@ -1,0 +1,54 @@
+"""Atomic writes into the content-addressed stage cache: a half-written output is never read."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vadbench import paths
+
+STAGES = ("fit", "infer", "score", "evaluate")
+
+
+def stage_dir(stage: str, key: str) -> Path:
+    """The folder of one stage output (created on demand)."""
+    folder = paths.stage_cache() / stage / key
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_arrays(path: Path, **arrays: np.ndarray) -> None:
+    """Write an ``.npz`` under a temporary name in the same folder, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_json(path: Path, value: Any) -> None:
+    """Write JSON atomically (the marker that a stage output is complete)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(value, handle, indent=1, sort_keys=True, default=str)
+    os.replace(tmp, path)
+
+
+def load_json(path: Path) -> Any | None:
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def video_file(folder: Path, video_id: str) -> Path:
+    """The per-video file of a stage output; ids are made path-safe."""
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in video_id)
+    return folder / f"{safe}.npz"

@@ -1,0 +1,211 @@
+"""``vadbench run``: plan the job cross-product, run the stages that are not cached, store every job's result."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from vadbench import plugins
+from vadbench.errors import ConfigError
+from vadbench.runner import stages
+from vadbench.runner.jobs import Job, expand
+from vadbench.runner.keys import digest, file_digest
+from vadbench.runner.provenance import environment, peak_memory, reset_peak_memory
+from vadbench.settings import resolve
+
+
+@dataclass
+class RunRequest:
+    """What the user asked for; list-valued fields expand into the job cross-product."""
+
+    models: list[str]
+    datasets: list[str]
+    maskers: list[str] = field(default_factory=lambda: ["selective"])
+    scorers: list[str] = field(default_factory=lambda: ["mse"])
+    seeds: list[int] = field(default_factory=lambda: [0])
+    sigmas: list[float] | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    cfg_options: list[tuple[str, Any]] = field(default_factory=list)
+    checkpoint: Path | None = None
+    device: str = "auto"
+    overwrite: bool = False
+    command: str = ""
+
+
+@dataclass
+class PlannedJob:
+    job: Job
+    parts: stages.Components
+    done_in_store: bool = False
+
+
+@dataclass
+class Plan:
+    request: RunRequest
+    device: str
+    jobs: list[PlannedJob]
+    resolved_config: dict[str, Any]
+
+    @property
+    def todo(self) -> list[PlannedJob]:
+        return [planned for planned in self.jobs if not planned.done_in_store or self.request.overwrite]
+
+
+@dataclass
+class JobOutcome:
+    job: Job
+    status: str  # done | failed | reused
+    error: str = ""
+    metrics: dict[str, float] = field(default_factory=dict)  # dataset-scope metrics
+
+
+def resolve_device(device: str) -> str:
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"--device {device}: CUDA is not available on this machine; use --device cpu")
+    return device
+
+
+def plan(request: RunRequest, store: Any) -> Plan:
+    """Resolve settings, build components, expand jobs and compute their stage keys; nothing is run."""
+    from vadbench.evaluation.protocol import Protocol
+
+    selection = {"dataset": request.datasets, "model": request.models, "masker": request.maskers,
+                 "scorer": request.scorers}
+    resolved = resolve(selection, request.config, request.cfg_options, protocol_defaults=Protocol().as_dict())
+    protocol = resolved[("protocol", "protocol")]
+    protocol.settings.update(Protocol.from_dict(protocol.settings).as_dict())  # validated, canonical numbers
+    device = resolve_device(request.device)
+    checkpoint_digest = None
+    if request.checkpoint is not None:
+        if not request.checkpoint.is_file():
+            raise ConfigError(f"--checkpoint {request.checkpoint}: no such file")
+        checkpoint_digest = file_digest(request.checkpoint)
+
+    build = _ComponentCache()
+    outputs = {name: build.component("model", resolved[("model", name)], seed=None).output for name in request.models}
+    jobs = expand(resolved, selection, request.seeds, request.sigmas, outputs)
+    planned = []
+    for job in jobs:
+        dataset = build.component("dataset", job.dataset)
+        parts = stages.Components(
+            dataset=dataset, model=build.component("model", job.model, seed=job.seed),
+            masker=build.component("masker", job.masker) if job.masker else None,
+            scorer=build.component("scorer", job.scorer) if job.scorer else None,
+            dataset_fingerprint=build.fingerprint(job.dataset, dataset),
+            checkpoint=request.checkpoint, checkpoint_digest=checkpoint_digest, loaded=build.loaded)
+        stages.assign_keys(job, parts)
+        planned.append(PlannedJob(job, parts, store.done_job(job.keys["evaluate"]) is not None))
+    planned.sort(key=lambda p: (p.job.keys["fit"], p.job.keys["infer"], p.job.keys["score"]))
+    resolved_config = {f"{kind}.{name}" if kind != "protocol" else kind: selected.settings
+                       for (kind, name), selected in resolved.items()}
+    return Plan(request, device, planned, resolved_config)
+
+
+class _ComponentCache:
+    """Builds each component once per run; a model once per (settings, seed) since each seed has its weights."""
+
+    def __init__(self) -> None:
+        self._built: dict[tuple, Any] = {}
+        self._fingerprints: dict[tuple, str] = {}
+        self.loaded: set[tuple[int, str]] = set()
+
+    def component(self, kind: str, selected: Any, seed: int | None = None) -> Any:
+        key = (kind, selected.name, digest(selected.settings), seed)
+        if key not in self._built:
+            self._built[key] = plugins.registry(kind).get(selected.name).factory(**selected.settings)
+        return self._built[key]
+
+    def fingerprint(self, selected: Any, dataset: Any) -> str:
+        key = (selected.name, digest(selected.settings))
+        if key not in self._fingerprints:
+            self._fingerprints[key] = dataset.fingerprint()
+        return self._fingerprints[key]
+
+
+def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambda outcome: None) -> tuple[str, list[JobOutcome]]:
+    """Run every job that is not already stored; returns the run id and each job's outcome."""
+    from vadbench.store.records import JobRecord
+
+    env = environment(plan.device)
+    run_id = store.start_run(command=plan.request.command, config=plan.resolved_config,
+                             config_hash=digest(plan.resolved_config), versions=env["versions"],
+                             git_commit=env["git_commit"], device=env["device"], host=env["host"],
+                             seeds=plan.request.seeds)
+    started, outcomes, failed_stages = time.perf_counter(), [], {}
+    status = "failed"
+    try:
+        for planned in plan.jobs:
+            if planned.done_in_store and not plan.request.overwrite:
+                outcome = JobOutcome(planned.job, "reused")
+            else:
+                outcome = _run_job(planned, plan, store, run_id, failed_stages, JobRecord)
+            outcomes.append(outcome)
+            on_job(outcome)
+        status = "failed" if any(o.status == "failed" for o in outcomes) else "done"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        store.finish_run(run_id, status=status, wall_time=time.perf_counter() - started,
+                         peak_memory=peak_memory(plan.device))
+    return run_id, outcomes
+
+
+def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_stages: dict[str, str],
+             record_type: type) -> JobOutcome:
+    job, parts, device = planned.job, planned.parts, plan.device
+    reset_peak_memory(device)
+    started_at, clock = datetime.now(timezone.utc), time.perf_counter()
+    metrics: list[Any] = []
+    error, provenance = "", {"device": device}
+    try:
+        for stage in ("fit", "infer"):
+            if job.keys[stage] in failed_stages:
+                raise RuntimeError(f"{stage} stage failed earlier in this run: {failed_stages[job.keys[stage]]}")
+        checkpoint = _stage(failed_stages, job.keys["fit"], lambda: stages.fit(job, parts, device))
+        infer_folder = _stage(failed_stages, job.keys["infer"], lambda: stages.infer(job, parts, checkpoint, device))
+        errors = stages.score(job, parts, infer_folder, device)
+        result = stages.evaluate(job, parts, errors)
+        metrics = result.rows
+        stored = stages.artifacts.load_json(infer_folder / "done.json") or {}
+        provenance.update({"checkpoint": str(checkpoint) if checkpoint else None, **stored.get("provenance", {})})
+    except KeyboardInterrupt:
+        raise
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        provenance["traceback"] = traceback.format_exc(limit=8)
+    record = record_type(
+        dataset=job.dataset.name, model=job.model.name, masker=job.masker.name if job.masker else None,
+        scorer=job.scorer.name if job.scorer else None, seed=job.seed, settings=job.settings(),
+        group_key=job.group_key(), eval_key=job.keys["evaluate"], fit_key=job.keys["fit"],
+        infer_key=job.keys["infer"], score_key=job.keys["score"], status="failed" if error else "done",
+        error=error or None, provenance=provenance, wall_time=time.perf_counter() - clock,
+        peak_memory=peak_memory(device), started_at=started_at)
+    rows = [(row.scope, row.scope_id, row.metric, row.value) for row in metrics]
+    store.save_job(run_id, record, rows, overwrite=plan.request.overwrite)
+    plugins.host().manager.hook.job_finished(job=_as_dict(record), metrics=[dict(zip(("scope", "scope_id", "metric", "value"), r)) for r in rows])
+    summary = {r.metric: r.value for r in metrics if r.scope == "dataset"}
+    return JobOutcome(job, "failed" if error else "done", error, summary)
+
+
+def _stage(failed_stages: dict[str, str], key: str, action: Callable[[], Any]) -> Any:
+    """Run a shared stage; remember its failure so jobs that depend on it fail fast instead of retrying."""
+    try:
+        return action()
+    except Exception as exc:
+        failed_stages[key] = f"{type(exc).__name__}: {exc}"
+        raise
+
+
+def _as_dict(record: Any) -> dict[str, Any]:
+    from dataclasses import asdict
+
+    return asdict(record)

@@ -1,0 +1,138 @@
+"""Resolve every component's settings from their layers, and parse ``--cfg-options``.
+
+Precedence, lowest first: the defaults a plugin registers < ``registry.yaml`` ``defaults.<kind>.<name>`` <
+``$VADBENCH_<NAME>_ROOT`` (a dataset's ``root``) < the config file < ``--cfg-options``.
+
+``--cfg-options`` keys are namespaced by kind and name (``model.mamba-ramvid.preset``, ``scorer.wmse.tau``,
+``dataset.avenue.root``, ``masker.random.p_uncond``, ``protocol.sigma``); ``kind.key`` applies to every selected
+component of that kind that has the setting (``sampler.steps`` is ``model.sampling_steps``: samplers belong
+to models);
+an unqualified key applies to every selected component that has it. A key that no selected component has is an
+error naming the valid keys.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from vadbench.errors import ConfigError
+from vadbench.registry import KINDS
+
+PROTOCOL = "protocol"
+# ``sampler.<key>`` addresses the sampler settings that models own, under these names.
+SAMPLER_KEYS = {"name": "sampler", "steps": "sampling_steps", "eta": "eta", "batch_size": "infer_batch_size"}
+
+
+@dataclass(frozen=True)
+class Selected:
+    """One selected component (or the protocol) and its resolved settings."""
+
+    kind: str
+    name: str
+    settings: dict[str, Any]
+
+
+def parse_value(text: str) -> Any:
+    """A YAML scalar or flow value: ``3`` -> 3, ``[32, 32]`` -> list, ``true`` -> True, ``ddim`` -> "ddim"."""
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+
+
+def parse_cfg_options(options: Iterable[str]) -> list[tuple[str, Any]]:
+    """``["a.b=1", "preset=tiny"]`` -> ``[("a.b", 1), ("preset", "tiny")]``; a malformed item is an error."""
+    parsed = []
+    for option in options:
+        key, sep, value = option.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--cfg-options item '{option}' is not key=value (e.g. model.interp.mode=linear)")
+        parsed.append((key.strip(), parse_value(value.strip())))
+    return parsed
+
+
+def registry_defaults(kind: str, name: str) -> dict[str, Any]:
+    """The ``registry.yaml`` defaults of one component, plus ``$VADBENCH_<NAME>_ROOT`` for datasets."""
+    from vadbench.plugins import read_registry
+
+    defaults = dict(((read_registry().get("defaults") or {}).get(kind) or {}).get(name) or {})
+    if kind == "dataset":
+        root = os.environ.get(f"VADBENCH_{name.upper().replace('-', '_')}_ROOT")
+        if root:
+            defaults["root"] = root
+    return defaults
+
+
+def resolve(selection: dict[str, list[str]], config: dict[str, Any] | None = None,
+            cfg_options: Iterable[tuple[str, Any]] = (), protocol_defaults: dict[str, Any] | None = None,
+            ) -> dict[tuple[str, str], Selected]:
+    """Resolved settings of every selected component, keyed by (kind, name), plus ("protocol", "protocol").
+
+    ``selection`` maps a kind to its selected names; ``config`` holds the config file's ``model``, ``masker``,
+    ``scorer``, ``dataset`` sections (``{name: {setting: value}}``) and ``protocol`` section.
+    """
+    from vadbench.plugins import registry
+
+    config = config or {}
+    resolved: dict[tuple[str, str], Selected] = {}
+    for kind, names in selection.items():
+        for name in names:
+            entry = registry(kind).get(name)
+            layers = [entry.settings, registry_defaults(kind, name), (config.get(kind) or {}).get(name) or {}]
+            resolved[(kind, name)] = Selected(kind, name, _merge(kind, name, entry.settings, layers))
+    if protocol_defaults is not None:
+        layers = [protocol_defaults, config.get(PROTOCOL) or {}]
+        resolved[(PROTOCOL, PROTOCOL)] = Selected(PROTOCOL, PROTOCOL, _merge(PROTOCOL, PROTOCOL, protocol_defaults,
+                                                                             layers))
+    for key, value in cfg_options:
+        _apply_option(resolved, key, value)
+    return resolved
+
+
+def _merge(kind: str, name: str, known: dict[str, Any], layers: list[dict[str, Any]]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for layer in layers:
+        unknown = sorted(set(layer) - set(known))
+        if unknown:
+            raise ConfigError(f"{kind} '{name}' has no setting {', '.join(map(repr, unknown))}; "
+                              f"valid settings: {', '.join(sorted(known)) or '(none)'}")
+        merged.update(layer)
+    return merged
+
+
+def _apply_option(resolved: dict[tuple[str, str], Selected], key: str, value: Any) -> None:
+    parts = key.split(".")
+    if parts[0] == "sampler" and len(parts) == 2:
+        parts = ["model", SAMPLER_KEYS.get(parts[1], parts[1])]
+    kind = parts[0]
+    if kind in KINDS and len(parts) >= 3 and (kind, parts[1]) in resolved:
+        targets, setting = [resolved[(kind, parts[1])]], ".".join(parts[2:])
+    elif kind in KINDS and len(parts) >= 3 and parts[1] not in {s.name for s in resolved.values() if s.kind == kind}:
+        selected = sorted(s.name for s in resolved.values() if s.kind == kind)
+        raise ConfigError(f"--cfg-options {key}: {kind} '{parts[1]}' is not selected in this run "
+                          f"(selected {kind}s: {', '.join(selected) or '(none)'})")
+    elif kind in (*KINDS, PROTOCOL) and len(parts) >= 2:
+        targets, setting = [s for s in resolved.values() if s.kind == kind], ".".join(parts[1:])
+    else:
+        targets, setting = list(resolved.values()), key
+    having = [target for target in targets if setting in target.settings]
+    if not having:
+        valid = sorted({f"{t.kind}.{t.name}.{k}" if t.kind != PROTOCOL else f"protocol.{k}"
+                        for t in targets for k in t.settings})
+        raise ConfigError(f"--cfg-options {key}: no selected component has the setting '{setting}'; "
+                          f"valid keys: {', '.join(valid) or '(none)'}")
+    for target in having:
+        target.settings[setting] = value
+
+
+def build_component(kind: str, name: str, cfg_options: Iterable[str] = (), **overrides: Any) -> Any:
+    """Build one component with its layered settings, ``--cfg-options`` items and explicit ``overrides``."""
+    options = [*parse_cfg_options(cfg_options), *overrides.items()]
+    selected = resolve({kind: [name]}, cfg_options=options)[(kind, name)]
+    from vadbench.plugins import registry
+
+    return registry(kind).get(name).factory(**selected.settings)
