@@ -1,0 +1,101 @@
+"""The ``report``, ``show`` and ``compare`` commands: read the results store, never import torch."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+DB_HELP = "results store URL (default: $VADBENCH_DB, else sqlite:///results.db)"
+DbOption = Annotated[Optional[str], typer.Option("--db", help=DB_HELP)]
+
+
+class Format(str, Enum):
+    rich = "rich"
+    markdown = "markdown"
+    csv = "csv"
+    json = "json"
+    latex = "latex"
+
+
+def _columns(value: str | None) -> list[str] | None:
+    return None if value is None else [name.strip() for name in value.split(",") if name.strip()]
+
+
+def report(
+    metric: Annotated[str, typer.Option(help="metric that ranks the rows")] = "auc_micro",
+    dataset: Annotated[Optional[list[str]], typer.Option(help="only these datasets (repeatable)")] = None,
+    model: Annotated[Optional[list[str]], typer.Option(help="only these models (repeatable)")] = None,
+    run: Annotated[Optional[str], typer.Option(help="only measured jobs of this run (id or prefix)")] = None,
+    columns: Annotated[Optional[str], typer.Option(help="extra metric columns, comma-separated "
+                                                        "[default: ap,auc_macro,accuracy_oracle]")] = None,
+    reported: Annotated[bool, typer.Option(help="include published (reported) numbers, apart from measured "
+                                                "ones")] = True,
+    format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.rich,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write to this file instead of "
+                                                                           "stdout")] = None,
+    db: DbOption = None,
+) -> None:
+    """Leaderboards per dataset: mean ± std over seeds, ranked by a metric; published numbers kept apart."""
+    from vadbench.report.leaderboard import leaderboards
+    from vadbench.report.render import TEXT_FORMATS, to_rich
+    from vadbench.store import open_store
+
+    with open_store(db) as store:
+        run_id = store.get_run(run).id if run else None
+        boards = leaderboards(store, metric=metric, columns=_columns(columns), datasets=dataset or [],
+                              models=model or [], run_id=run_id, reported=reported)
+    if format is Format.rich:
+        _print(to_rich(boards), output)
+    else:
+        text = TEXT_FORMATS[format.value](boards)
+        if output is None:
+            typer.echo(text, nl=not text.endswith("\n"))
+        else:
+            output.write_text(text)
+
+
+def show(
+    run: Annotated[str, typer.Argument(help="run id or a unique prefix")],
+    db: DbOption = None,
+) -> None:
+    """A run's provenance, its jobs with status and error, and their per-dataset metrics."""
+    from vadbench.report.runs import show_run
+    from vadbench.store import open_store
+
+    with open_store(db) as store:
+        _print(show_run(store, store.get_run(run)), None)
+
+
+def compare(
+    run_a: Annotated[str, typer.Argument(help="run A (id or prefix)")],
+    run_b: Annotated[str, typer.Argument(help="run B (id or prefix)")],
+    metric: Annotated[Optional[list[str]], typer.Option(help="only these metrics (repeatable) [default: all]")] = None,
+    db: DbOption = None,
+) -> None:
+    """Two runs side by side: what differs between them, then every metric per dataset with B − A."""
+    from vadbench.report.runs import compare_runs, render_comparison
+    from vadbench.store import open_store
+
+    with open_store(db) as store:
+        comparison = compare_runs(store, store.get_run(run_a), store.get_run(run_b), metric or None)
+    _print(render_comparison(comparison), None)
+
+
+def _print(renderable: object, output: Path | None) -> None:
+    from rich.console import Console
+
+    if output is None:
+        Console().print(renderable)
+        return
+    with output.open("w") as handle:
+        Console(file=handle, width=160).print(renderable)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``report``, ``show`` and ``compare`` to the vadbench CLI."""
+    app.command()(report)
+    app.command()(show)
+    app.command()(compare)

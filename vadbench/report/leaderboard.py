@@ -1,0 +1,159 @@
+"""Leaderboards: per dataset, measured jobs grouped over seeds (mean ± sample std, n) and ranked by one metric;
+published (reported) numbers kept in their own list, never averaged with measured ones."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+from vadbench.errors import ConfigError
+from vadbench.report.metrics import kind
+from vadbench.store import JobRecord, Store
+
+DEFAULT_METRIC = "auc_micro"
+DEFAULT_COLUMNS = ("ap", "auc_macro", "accuracy_oracle")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One metric of one row: mean and sample standard deviation (None for n < 2) over the n values."""
+
+    mean: float
+    std: float | None
+    n: int
+
+    @classmethod
+    def of(cls, values: list[float]) -> Cell:
+        values = [value for value in values if not math.isnan(value)]
+        if not values:
+            return cls(math.nan, None, 0)
+        return cls(statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else None, len(values))
+
+
+@dataclass
+class Row:
+    """A leaderboard row: one settings group of measured jobs (all its seeds), or one reported job."""
+
+    source: str
+    model: str
+    masker: str | None
+    scorer: str | None
+    settings: dict[str, Any]
+    differs: dict[str, Any]  # the settings that set this row apart from others of its model, masker and scorer
+    group_key: str
+    seeds: list[int | None]
+    cells: dict[str, Cell]
+    citation: str | None = None
+    note: str | None = None
+    rank: int | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.seeds)
+
+
+@dataclass
+class Board:
+    """The leaderboard of one dataset."""
+
+    dataset: str
+    metric: str
+    columns: list[str]
+    measured: list[Row] = field(default_factory=list)
+    reported: list[Row] = field(default_factory=list)
+
+    @property
+    def metrics(self) -> list[str]:
+        return [self.metric, *self.columns]
+
+
+def leaderboards(store: Store, *, metric: str = DEFAULT_METRIC, columns: list[str] | None = None,
+                 datasets: list[str] = (), models: list[str] = (), run_id: str | None = None,
+                 reported: bool = True) -> list[Board]:
+    """One board per dataset that has results, ranked by ``metric`` (the order its direction implies)."""
+    columns = [name for name in (DEFAULT_COLUMNS if columns is None else columns) if name != metric]
+    if kind(metric).higher_is_better is None:
+        raise ConfigError(f"metric {metric!r} cannot rank rows (it is a count or a threshold); "
+                          f"rank by auc_micro, auc_macro, ap, eer, f1_best or accuracy_oracle")
+    rows = store.metric_rows(metrics=[metric, *columns], datasets=datasets, models=models, run_id=run_id,
+                             reported=reported)
+    if not any(name == metric for _, name, _ in rows):
+        _explain_empty(store, metric, datasets, models, run_id)
+    by_dataset: dict[str, dict[int, tuple[JobRecord, dict[str, float]]]] = defaultdict(dict)
+    for job, name, value in rows:
+        by_dataset[job.dataset].setdefault(job.id, (job, {}))[1][name] = value
+    return [_board(dataset, metric, columns, list(jobs.values())) for dataset, jobs in sorted(by_dataset.items())]
+
+
+def _board(dataset: str, metric: str, columns: list[str], jobs: list[tuple[JobRecord, dict[str, float]]]) -> Board:
+    board = Board(dataset, metric, columns)
+    groups: dict[str, list[tuple[JobRecord, dict[str, float]]]] = defaultdict(list)
+    for job, values in jobs:
+        if job.source == "reported":
+            board.reported.append(Row("reported", job.model, job.masker, job.scorer, job.settings, {}, "", [None],
+                                      {name: Cell.of([value]) for name, value in values.items()},
+                                      citation=job.citation, note=job.note))
+        else:
+            groups[job.group_key].append((job, values))
+    for group_key, members in groups.items():
+        first = members[0][0]
+        cells = {name: Cell.of([values[name] for _, values in members if name in values]) for name in board.metrics}
+        board.measured.append(Row("measured", first.model, first.masker, first.scorer, first.settings, {}, group_key,
+                                  sorted((job.seed for job, _ in members), key=lambda seed: (seed is None, seed)),
+                                  cells))
+    _mark_differences(board.measured)
+    board.measured.sort(key=lambda row: _rank_key(row, metric))
+    for rank, row in enumerate(board.measured, start=1):
+        row.rank = rank
+    board.reported.sort(key=lambda row: _rank_key(row, metric))
+    return board
+
+
+def _rank_key(row: Row, metric: str) -> tuple:
+    cell = row.cells.get(metric)
+    missing = cell is None or math.isnan(cell.mean)
+    signed = 0.0 if missing else (-cell.mean if kind(metric).higher_is_better else cell.mean)
+    return missing, signed, row.model, row.masker or "", row.scorer or "", repr(sorted(row.differs.items()))
+
+
+def flatten(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested settings as dotted keys: ``{"protocol": {"sigma": 4}}`` -> ``{"protocol.sigma": 4}``."""
+    flat: dict[str, Any] = {}
+    for key, value in settings.items():
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def _mark_differences(rows: list[Row]) -> None:
+    """Fill ``differs`` with the settings whose values vary among rows of the same model, masker and scorer."""
+    families: dict[tuple, list[Row]] = defaultdict(list)
+    for row in rows:
+        families[row.model, row.masker, row.scorer].append(row)
+    for family in families.values():
+        flats = [flatten(row.settings) for row in family]
+        keys = sorted({key for flat in flats for key in flat})
+        varying = [key for key in keys if len({repr(flat.get(key)) for flat in flats}) > 1]
+        for row, flat in zip(family, flats):
+            row.differs = {key: flat.get(key) for key in varying}
+
+
+def _explain_empty(store: Store, metric: str, datasets: list[str], models: list[str], run_id: str | None) -> NoReturn:
+    """Raise a ConfigError that says why no row has ``metric``: naming the filter that left nothing, if one did."""
+    everything = store.metric_rows()
+    present = sorted({name for _, name, _ in everything})
+    if metric not in present:
+        raise ConfigError(f"no results have metric {metric!r}; metrics in {store.url}: {', '.join(present)}")
+    for label, wanted, have in (("dataset", datasets, {job.dataset for job, _, _ in everything}),
+                                ("model", models, {job.model for job, _, _ in everything})):
+        missing = sorted(set(wanted) - have)
+        if missing:
+            raise ConfigError(f"no results for {label} {', '.join(map(repr, missing))}; "
+                              f"{label}s in {store.url}: {', '.join(sorted(have))}")
+    raise ConfigError(f"no results match metric {metric!r}"
+                      + (f", run {run_id}" if run_id else "") + "; widen the filters")

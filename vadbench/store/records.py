@@ -1,0 +1,90 @@
+"""Plain records that go in and out of the store, so callers never hold ORM objects or sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple
+
+
+def digest(value: Any) -> str:
+    """The sha256 hex digest of ``value`` as canonical JSON (sorted keys, no whitespace)."""
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(kw_only=True)
+class JobRecord:
+    """One job: what was evaluated (components, seed, resolved settings), its stage keys, outcome and provenance.
+
+    ``settings`` holds the resolved settings per component and of the protocol, never the seed (it has its own
+    field), so jobs that differ only by seed share ``group_key``; an empty ``group_key`` is filled on save.
+    ``id`` and ``run_id`` are set by the store.
+    """
+
+    dataset: str
+    model: str
+    masker: str | None = None
+    scorer: str | None = None
+    seed: int | None = None
+    settings: dict[str, Any] = field(default_factory=dict)
+    source: str = "measured"
+    citation: str | None = None
+    group_key: str = ""
+    eval_key: str | None = None
+    fit_key: str | None = None
+    infer_key: str | None = None
+    score_key: str | None = None
+    status: str = "done"
+    error: str | None = None
+    provenance: dict[str, Any] = field(default_factory=dict)
+    started_at: datetime | None = None
+    wall_time: float | None = None
+    peak_memory: int | None = None
+    note: str | None = None
+    id: int | None = None
+    run_id: str | None = None
+
+    def computed_group_key(self) -> str:
+        """The hash of everything that defines the job except its seed."""
+        return digest({"dataset": self.dataset, "model": self.model, "masker": self.masker,
+                       "scorer": self.scorer, "settings": self.settings})[:16]
+
+
+@dataclass(kw_only=True)
+class RunRecord:
+    """One CLI invocation: its command, resolved config, environment and outcome."""
+
+    id: str
+    created_at: datetime
+    command: str
+    config: dict[str, Any]
+    config_hash: str
+    versions: dict[str, Any]
+    git_commit: str | None
+    device: str
+    host: str
+    seeds: list[int]
+    status: str
+    wall_time: float | None = None
+    peak_memory: int | None = None
+    error: str | None = None
+
+
+class MetricRow(NamedTuple):
+    """One metric value; ``value`` is NaN where the metric is undefined (e.g. AUC of a single-class video)."""
+
+    scope: str
+    scope_id: str
+    metric: str
+    value: float
+
+
+class JobMetric(NamedTuple):
+    """A metric row joined with its job, as the leaderboard reads them."""
+
+    job: JobRecord
+    metric: str
+    value: float
