@@ -29,6 +29,14 @@ def stored_jobs(db_path):
             "select eval_key, status, seed, scorer from jobs where source = 'measured'").fetchall()
 
 
+def stored_count_while_running(db_path) -> int:
+    """Jobs stored so far by a process that may still be creating the schema."""
+    try:
+        return len(stored_jobs(db_path)) if db_path.exists() else 0
+    except sqlite3.OperationalError:  # the store is being created and migrated right now
+        return 0
+
+
 @pytest.fixture
 def workdir(tmp_path):
     return tmp_path
@@ -85,7 +93,7 @@ def test_killing_a_run_midway_then_rerunning_leaves_no_duplicate_or_partial_rows
     process = vadbench(*args, cwd=workdir, wait=False)
     deadline = time.time() + 120
     while time.time() < deadline and process.poll() is None:
-        if (workdir / "results.db").exists() and len(stored_jobs(workdir / "results.db")) >= 2:
+        if stored_count_while_running(workdir / "results.db") >= 2:
             break
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)

@@ -1,0 +1,80 @@
+"""``vadbench datasets``: check a dataset root, fill the frame cache, write the synthetic dataset in a real layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from vadbench.cli.console import out
+
+app = typer.Typer(no_args_is_help=True, help="Check, prepare and synthesise datasets.")
+
+CFG_HELP = "Dataset settings as key=value (e.g. size=[64,64], gt=intervals); repeatable."
+
+
+def _build(name: str, root: Optional[Path], cfg_options: list[str]):
+    from vadbench.settings import build_component
+
+    overrides = {"root": str(root)} if root is not None else {}
+    return build_component("dataset", name, cfg_options, **overrides)
+
+
+@app.command()
+def check(name: str = typer.Argument(..., help="Dataset name, e.g. avenue, stc, ubnormal, synthetic."),
+          root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder (overrides registry.yaml)."),
+          cfg_options: list[str] = typer.Option([], "--cfg-options", "-o", help=CFG_HELP)) -> None:
+    """Report what a dataset root holds (videos and frames per split, abnormal frames, scenes) or what is wrong."""
+    from rich.table import Table
+
+    report = _build(name, root, cfg_options).check()
+    table = Table(title=f"{report.dataset} at {report.root}", show_edge=False)
+    for column in ("split", "videos", "frames"):
+        table.add_column(column, justify="left" if column == "split" else "right")
+    for split, count in report.videos.items():
+        table.add_row(split, str(count), str(report.frames.get(split, 0)))
+    if report.videos:
+        out.print(table)
+    if report.videos:
+        out.print(f"abnormal test frames: {report.abnormal_frames}; scenes: {', '.join(report.scenes) or '-'}")
+    for problem in report.problems:
+        out.print(f"[red]problem:[/] {problem}", highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)
+    out.print("[green]ok[/]")
+
+
+@app.command()
+def prepare(name: str = typer.Argument(..., help="Dataset name."),
+            root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder (overrides registry.yaml)."),
+            cfg_options: list[str] = typer.Option([], "--cfg-options", "-o", help=CFG_HELP)) -> None:
+    """Decode every video once into the frame cache (resized uint8, memory-mapped afterwards)."""
+    from vadbench.components import SPLITS
+    from vadbench.progress import progress
+
+    dataset = _build(name, root, cfg_options)
+    videos = [video for split in SPLITS for video in dataset.videos(split)]
+    frames = 0
+    with progress(f"caching {name}", len(videos)) as task:
+        for video in videos:
+            frames += len(dataset.frames(video))
+            task.advance()
+            task.update(video=video.id)
+    out.print(f"{name}: {len(videos)} videos, {frames} frames cached at size {list(dataset.frame_size)}")
+
+
+@app.command()
+def synth(format: str = typer.Option(..., "--format", help="Layout to write: avenue, stc or ubnormal."),
+          out_dir: Path = typer.Option(..., "--out", help="Folder to write into (created)."),
+          layout: Optional[str] = typer.Option(None, "--layout",
+                                               help="Avenue only: videos (official, default) or frames."),
+          cfg_options: list[str] = typer.Option([], "--cfg-options", "-o",
+                                                help="Synthetic settings, e.g. seed=1 scenes=3 size=[64,64].")) -> None:
+    """Write the synthetic dataset in the on-disk layout of a real one (video files and original ground truth)."""
+    dataset = _build("synthetic", None, cfg_options)
+    ids = dataset.write_layout(format, out_dir, layout)
+    out.print(f"wrote {len(ids)} synthetic videos as {format} under {out_dir}; check it with "
+              f"`vadbench datasets check {format} --root {out_dir}`")
+
+

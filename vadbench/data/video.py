@@ -1,0 +1,115 @@
+"""Reading and writing videos and image folders with OpenCV. Frames are uint8 RGB ``h w c``.
+
+Every failure to read is a ``DatasetError`` that names the file: a container OpenCV cannot open, an image that
+is not an image, a JPEG cut short.
+"""
+
+from __future__ import annotations
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import cv2
+import numpy as np
+
+from vadbench.errors import DatasetError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
+FOURCC = {".avi": "MJPG", ".mp4": "mp4v"}
+
+
+def _open(path: Path) -> cv2.VideoCapture:
+    if not path.is_file():
+        raise DatasetError(f"video {path} does not exist; check the dataset root")
+    capture = cv2.VideoCapture(str(path))
+    if not capture.isOpened():
+        raise DatasetError(f"OpenCV cannot open video {path}: the file is corrupt or truncated; download it again")
+    return capture
+
+
+def video_info(path: Path) -> tuple[int, float]:
+    """(frame count from the container header, fps) of a video file, without decoding it."""
+    capture = _open(path)
+    try:
+        return int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), float(capture.get(cv2.CAP_PROP_FPS) or 0.0)
+    finally:
+        capture.release()
+
+
+def read_video(path: Path) -> Iterator[np.ndarray]:
+    """Decode every frame of a video file, in order, as uint8 RGB ``h w c``."""
+    capture = _open(path)
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                return
+            yield cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+    finally:
+        capture.release()
+
+
+def write_video(path: Path, frames: Iterable[np.ndarray], fps: float) -> None:
+    """Encode uint8 RGB frames as ``.avi`` (Motion JPEG) or ``.mp4`` (MPEG-4 part 2)."""
+    path = Path(path)
+    if path.suffix not in FOURCC:
+        raise ValueError(f"cannot write {path}: the suffix must be one of {', '.join(FOURCC)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    writer = None
+    try:
+        for frame in frames:
+            if writer is None:
+                height, width = frame.shape[:2]
+                writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*FOURCC[path.suffix]), fps, (width, height))
+                writer.set(cv2.VIDEOWRITER_PROP_QUALITY, 95)
+            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+    finally:
+        if writer is not None:
+            writer.release()
+
+
+def natural_key(path: Path) -> tuple:
+    """Sort key that orders ``2.jpg`` before ``10.jpg`` (numbers compared as numbers, not text)."""
+    return tuple(int(part) if part.isdigit() else part for part in re.split(r"(\d+)", path.name))
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The image files of a frame folder, sorted numerically by name."""
+    return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=natural_key)
+
+
+def read_image(path: Path, flags: int = cv2.IMREAD_COLOR) -> np.ndarray:
+    """One image file: uint8 RGB ``h w c`` (or ``h w`` with ``flags=cv2.IMREAD_GRAYSCALE``)."""
+    data = np.fromfile(path, dtype=np.uint8)
+    if path.suffix.lower() in (".jpg", ".jpeg") and not _jpeg_complete(data):
+        raise DatasetError(f"JPEG {path} is truncated or corrupt (no end-of-image marker); extract it again")
+    image = cv2.imdecode(data, flags)
+    if image is None:
+        raise DatasetError(f"image {path} cannot be decoded: the file is corrupt or not an image; extract it again")
+    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB) if image.ndim == 3 else image
+
+
+def _jpeg_complete(data: np.ndarray) -> bool:
+    """A JPEG starts with the SOI marker and ends with EOI (possibly followed by padding bytes)."""
+    tail = data[-64:].tobytes().rstrip(b"\x00\r\n ")
+    return data[:2].tobytes() == b"\xff\xd8" and tail.endswith(b"\xff\xd9")
+
+
+def read_images(paths: list[Path], flags: int = cv2.IMREAD_COLOR, workers: int = 4) -> Iterator[np.ndarray]:
+    """Read image files in order, decoding a chunk at a time on threads (OpenCV releases the GIL)."""
+    chunk = 8 * workers
+    with ThreadPoolExecutor(workers) as pool:
+        for start in range(0, len(paths), chunk):
+            yield from pool.map(lambda p: read_image(p, flags), paths[start:start + chunk])
+
+
+def write_image(path: Path, image: np.ndarray) -> None:
+    """Write uint8 RGB ``h w c`` or grey ``h w`` as ``.jpg`` (quality 95) or ``.png`` (lossless)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    array = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
+    params = [cv2.IMWRITE_JPEG_QUALITY, 95] if path.suffix.lower() in (".jpg", ".jpeg") else []
+    if not cv2.imwrite(str(path), array, params):
+        raise DatasetError(f"cannot write image {path}; check that the folder is writable")
