@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml Makefile
 
 demo: $(STAMP)
 	$(VENV)/bin/vadbench run --config configs/demo.py
-	$(VENV)/bin/vadbench report --config configs/demo.py
+	$(VENV)/bin/vadbench report --dataset synthetic --no-reported
 
 test: $(STAMP)
 	$(PY) -m pytest -q

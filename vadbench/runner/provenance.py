@@ -30,13 +30,15 @@ def environment(device: str) -> dict[str, Any]:
 
 
 def git_commit() -> str | None:
-    """HEAD of the checkout vadbench runs from, with ``+dirty`` when it has uncommitted changes; None outside git."""
+    """HEAD of the checkout vadbench runs from, with ``+dirty`` when tracked files (other than the results
+    databases runs write to) have uncommitted changes; None outside git."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], capture_output=True, text=True, timeout=10, check=True).stdout.strip()
 
     try:
         commit = git("rev-parse", "HEAD")
-        return commit + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)*.db")
+        return commit + ("+dirty" if changed else "")
     except (OSError, subprocess.SubprocessError):
         return None
 
