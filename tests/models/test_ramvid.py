@@ -1,0 +1,150 @@
+"""The RaMViD model plugins and the random masker: registration, settings, fit/resume, load, reconstruct."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from vadbench import plugins
+from vadbench.components import FitContext
+from vadbench.errors import ConfigError, DatasetError
+from vadbench.masking import selective_anchors
+from vadbench.progress import progress
+
+WINDOW = 8
+FAST = {"preset": "tiny", "batch_size": 2, "sampling_steps": 3}
+HAS_MAMBA = importlib.util.find_spec("vadbench.nn.mamba") is not None
+
+
+def build(kind, name, **settings):
+    return plugins.registry(kind).get(name).build(**settings)
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return build("dataset", "synthetic", size=[16, 16], scenes=1, train_videos=1, test_videos=1, frames=60)
+
+
+def fit(model, dataset, workdir, masker="random"):
+    ctx = FitContext(workdir=workdir, seed=3, device="cpu", window=WINDOW, progress=progress)
+    return model.fit(dataset, build("masker", masker), ctx)
+
+
+def test_both_models_register_json_settings():
+    for name in ("attention-ramvid", "mamba-ramvid"):
+        entry = plugins.registry("model").get(name)
+        json.dumps(entry.settings)
+        for key in ("preset", "train_steps", "batch_size", "lr", "ema", "sampler", "sampling_steps", "eta",
+                    "infer_batch_size", "checkpointing", "use_ema"):
+            assert key in entry.settings
+
+
+def test_null_settings_take_the_presets_values():
+    model = build("model", "attention-ramvid", preset="tiny", lr=0.5)
+    assert model.settings.lr == 0.5 and model.settings.sampler == "ddim" and model.settings.sampling_steps == 10
+    assert build("model", "attention-ramvid").settings.lr == 2e-5
+
+
+@pytest.mark.parametrize(("settings", "message"), [({"preset": "huge"}, "valid presets: full, small, tiny"),
+                                                   ({"sampler": "euler"}, "valid samplers: ddim, ddpm"),
+                                                   ({"sampling_steps": 0}, "sampling_steps=0")])
+def test_bad_settings_are_one_clear_error(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        build("model", "attention-ramvid", **settings)
+
+
+def test_fit_resume_takes_bit_identical_next_steps(dataset, tmp_path):
+    straight = fit(build("model", "attention-ramvid", train_steps=4, **FAST), dataset, tmp_path / "a")
+    fit(build("model", "attention-ramvid", train_steps=2, **FAST), dataset, tmp_path / "b")
+    resumed = fit(build("model", "attention-ramvid", train_steps=4, **FAST), dataset, tmp_path / "b")
+    assert straight.name == resumed.name == "ckpt-00000004.pt"
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["ckpt-00000004.pt"]
+    a, b = (torch.load(path, weights_only=True) for path in (straight, resumed))
+    for part in ("model", "ema"):
+        assert a[part].keys() == b[part].keys()
+        assert all(torch.equal(a[part][key], b[part][key]) for key in a[part])
+    assert not torch.equal(a["model"]["out.2.weight"], torch.zeros_like(a["model"]["out.2.weight"]))
+
+
+def test_finished_run_is_not_trained_again(dataset, tmp_path):
+    first = fit(build("model", "attention-ramvid", train_steps=1, **FAST), dataset, tmp_path)
+    stamp = first.stat().st_mtime_ns
+    assert fit(build("model", "attention-ramvid", train_steps=1, **FAST), dataset, tmp_path) == first
+    assert first.stat().st_mtime_ns == stamp
+
+
+def test_reconstruct_keeps_anchors_and_reports_provenance(dataset, tmp_path):
+    model = build("model", "attention-ramvid", train_steps=2, infer_batch_size=2, **FAST)
+    checkpoint = fit(model, dataset, tmp_path)
+    clips = torch.rand(3, WINDOW, 3, 16, 16)
+    anchors = torch.from_numpy(selective_anchors(WINDOW))
+    out = model.reconstruct(clips, anchors)
+    assert out.shape == clips.shape and out.min() >= 0 and out.max() <= 1
+    assert torch.equal(out[:, anchors], clips[:, anchors])
+    assert not torch.equal(out[:, ~anchors], clips[:, ~anchors])
+    facts = model.provenance()
+    assert facts["weights"] == "ema" and facts["sampler"] == "ddim" and facts["sampling_steps"] == 3
+    assert facts["mixer_path"] == ["sdpa"] and facts["device"] == "cpu" and facts["checkpoint"] == str(checkpoint)
+
+    raw = build("model", "attention-ramvid", use_ema=False, **FAST)
+    raw.load(checkpoint, "cpu")
+    assert raw.provenance()["weights"] == "raw"
+    assert not all(torch.equal(a, b) for a, b in zip(raw.net.parameters(), model.net.parameters()))
+
+
+def test_epochs_set_the_budget(dataset, tmp_path):
+    model = build("model", "attention-ramvid", epochs=1, **FAST)
+    checkpoint = fit(model, dataset, tmp_path)
+    # one epoch = 60 // 8 = 7 windows of the single training video, at batch 2
+    assert checkpoint.name == "ckpt-00000004.pt"
+
+
+def test_unusable_inputs_are_clear_errors(dataset, tmp_path):
+    model = build("model", "attention-ramvid", **FAST)
+    with pytest.raises(ConfigError, match="has no weights"):
+        model.reconstruct(torch.rand(1, WINDOW, 3, 16, 16), torch.ones(WINDOW, dtype=torch.bool))
+    with pytest.raises(ConfigError, match="does not exist"):
+        model.load(tmp_path / "missing.pt", "cpu")
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ConfigError, match="cannot be read"):
+        model.load(tmp_path / "junk.pt", "cpu")
+    ctx = FitContext(workdir=tmp_path, seed=0, device="cpu", window=61, progress=progress)
+    with pytest.raises(DatasetError, match="no training video of at least 61 frames"):
+        model.fit(dataset, build("masker", "selective"), ctx)
+
+
+@pytest.mark.skipif(not HAS_MAMBA, reason="vadbench.nn.mamba (BiMamba) is not written yet")
+def test_mamba_ramvid_trains_and_reconstructs(dataset, tmp_path):
+    model = build("model", "mamba-ramvid", train_steps=2, **FAST)
+    fit(model, dataset, tmp_path, masker="selective")
+    anchors = torch.from_numpy(selective_anchors(WINDOW))
+    clips = torch.rand(1, WINDOW, 3, 16, 16)
+    assert torch.equal(model.reconstruct(clips, anchors)[:, anchors], clips[:, anchors])
+    facts = model.provenance()
+    assert facts["mixer"] == "mamba" and facts["mixer_path"] == ["portable"]
+    with pytest.raises(ConfigError, match="holds a 'mamba' model"):
+        build("model", "attention-ramvid", **FAST).load(facts["checkpoint"], "cpu")
+
+
+def test_random_masker_draws_ramvid_anchor_sets():
+    masker = build("masker", "random")
+    rng = np.random.default_rng(0)
+    draws = np.stack([masker.training_anchors(30, rng) for _ in range(2000)])
+    counts = draws.sum(axis=1)
+    assert (counts == 0).mean() == pytest.approx(0.25, abs=0.03)
+    assert set(counts[counts > 0]) == {1, 2, 3, 4}
+    assert draws[counts > 0].mean(axis=0).std() < 0.02  # every frame equally likely to be an anchor
+    assert np.array_equal(masker.inference_anchors(30), selective_anchors(30))
+    short = build("masker", "random", p_uncond=0.0, max_anchors=9)
+    assert max(short.training_anchors(3, rng).sum() for _ in range(50)) == 2  # always one frame to learn from
+
+
+@pytest.mark.parametrize(("settings", "message"),
+                         [({"p_uncond": 1.5}, "p_uncond"), ({"max_anchors": 0}, "max_anchors")])
+def test_random_masker_rejects_bad_settings(settings, message):
+    with pytest.raises(ConfigError, match=message):
+        build("masker", "random", **settings)
