@@ -86,6 +86,8 @@ class RamvidModel:
 
     output = "reconstruction"
     learned = True
+    # Settings that only shape inference: changing them reuses the trained checkpoint (the fit stage's cache key).
+    inference_settings = frozenset({"sampler", "sampling_steps", "eta", "infer_batch_size", "use_ema", "sample_seed"})
 
     def __init__(self, name: str, mixer: str, preset: str = "full", **settings: Any) -> None:
         self.name = name
@@ -142,9 +144,6 @@ class RamvidModel:
         result = torch.cat(outputs)
         result[:, anchors] = clips[:, anchors].to(result.dtype)
         return result
-
-    def score_video(self, dataset, video):
-        raise NotImplementedError(f"'{self.name}' is a reconstruction model; scorers turn its output into scores")
 
     def provenance(self) -> dict[str, Any]:
         """Weights, sampler, steps, mixer code paths, device and dtype of the last ``reconstruct``."""
