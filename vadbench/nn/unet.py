@@ -189,6 +189,9 @@ class UNet3D(nn.Module):
                     self.up.append(Upsample(width))
 
         self.out = nn.Sequential(nn.GroupNorm(groups, width), nn.SiLU(), zero(conv3(width, config.in_channels)))
+        # Channels-last 3D activations and weights: oneDNN's Conv3d runs about 3x faster on CPU in this layout
+        # (bench/ramvid.py), and it is the layout cuDNN's tensor-core kernels prefer.
+        self.to(memory_format=torch.channels_last_3d)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """``x``: ``b c f h w`` noisy video, ``t``: ``b`` timesteps -> predicted noise ``b c f h w``."""
@@ -199,7 +202,7 @@ class UNet3D(nn.Module):
                 f"({len(self.config.mults)} levels); resize frames to a multiple of {factor} (e.g. 128x128)"
             )
         emb = self.time_embed(timestep_embedding(t, self.config.channels))
-        h = self.stem(x)
+        h = self.stem(x.contiguous(memory_format=torch.channels_last_3d))
         skips = [h]
         for block in self.down:
             h = self._run(block, h, emb)
@@ -211,7 +214,7 @@ class UNet3D(nn.Module):
                 h = block(h)
             else:
                 h = self._run(block, torch.cat([h, skips.pop()], dim=1), emb)
-        return self.out(h)
+        return self.out(h).contiguous()
 
     def _run(self, block: nn.Module, h: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         if self.checkpointing and self.training and torch.is_grad_enabled():
