@@ -22,7 +22,6 @@ import argparse
 import importlib
 import importlib.util
 import math
-import statistics
 import sys
 import time
 import types
@@ -31,6 +30,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from _timing import synchronize, timed
 from vadbench.nn.mamba import BiMamba
 from vadbench.nn.mixers import build_mixer
 from vadbench.nn.scan import selective_scan
@@ -56,24 +56,6 @@ def parse() -> argparse.Namespace:
     args.scan_lengths = [int(n) for n in (args.scan_lengths or ("7680,30720" if gpu else "1024,4096")).split(",")]
     args.device = torch.device(args.device)
     return args
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def timed(fn: Callable[[], object], device: torch.device, repeat: int) -> float:
-    """Median wall seconds of ``fn()`` after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        synchronize(device)
-        start = time.perf_counter()
-        fn()
-        synchronize(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def timed_once(fn: Callable[[], object], device: torch.device) -> float:

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import argparse
 import resource
-import statistics
-import time
 
 import torch
 
+from _timing import synchronize, timed
 from vadbench.nn.diffusion import GaussianDiffusion
 from vadbench.nn.unet import UNet3D, preset
 
@@ -36,24 +35,6 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     return parser.parse_args()
-
-
-def synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-def timed(fn, device: torch.device, repeat: int) -> float:
-    """Median wall seconds of ``fn()`` after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        synchronize(device)
-        start = time.perf_counter()
-        fn()
-        synchronize(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def peak_gb(device: torch.device) -> float:

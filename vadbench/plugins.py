@@ -12,7 +12,6 @@ import traceback
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pluggy

@@ -89,7 +89,6 @@ def test_evaluate_rows_and_scores():
     assert result.value("auc", "video", "v0") == pytest.approx(
         roc_auc_score(np.r_[0, videos[0].labels[keep[:120]], 1], np.r_[-1e9, final[:120][keep[:120]], 1e9])
     )
-    scene1 = [videos[1], videos[3]]
     assert result.value("videos", "scene", "scene1") == 2.0
     assert result.value("auc_micro", "scene", "scene1") is None  # scene1's videos are all normal
 
