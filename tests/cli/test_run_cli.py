@@ -119,3 +119,19 @@ def test_four_concurrent_runs_on_one_store_all_land(workdir):
     outputs = [process.communicate() for process in processes]
     assert all(process.returncode == 0 for process in processes), outputs
     assert sorted(seed for _, _, seed, _ in stored_jobs(workdir / "results.db")) == [0, 1, 2, 3]
+
+
+def test_a_terminated_run_is_closed_as_interrupted_and_resumes(workdir):
+    args = ["run", "--model", "interp", "--scorer", "mse,l1", "--dataset", "synthetic", "--seed", "0,1,2", *SMALL]
+    process = vadbench(*args, cwd=workdir, wait=False)
+    deadline = time.time() + 120
+    while time.time() < deadline and process.poll() is None and stored_count_while_running(workdir / "results.db") < 1:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate()
+    assert process.returncode == 130, stderr
+    with sqlite3.connect(workdir / "results.db") as connection:
+        (status,) = connection.execute("select status from runs").fetchone()
+    assert status == "interrupted"
+    assert vadbench(*args, cwd=workdir).returncode == 0
+    assert len(stored_jobs(workdir / "results.db")) == 6

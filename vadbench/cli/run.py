@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import Optional
@@ -76,12 +77,17 @@ def register(app: typer.Typer) -> None:
             console.print(f"[green]Nothing to do:[/] all {len(the_plan.jobs)} jobs are already in the store "
                           "(use --overwrite to redo them); see `vadbench report`.")
             return
+        signal.signal(signal.SIGTERM, _interrupt)  # a terminated run is closed as "interrupted", like Ctrl-C
         run_id, outcomes = execute(the_plan, store, on_job=lambda o: console.print(_outcome_line(o)))
         console.print(outcome_table(run_id, outcomes))
         failed = [o for o in outcomes if o.status == "failed"]
         if failed:
             console.print(f"[red]{len(failed)} of {len(outcomes)} jobs failed[/]; details: vadbench show {run_id}")
             raise typer.Exit(1)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _number(kind: type, text: object, option: str):

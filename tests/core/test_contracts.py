@@ -1,0 +1,87 @@
+"""Contract tests run over every registered dataset, masker and model (scorers: tests/scorers)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vadbench import plugins
+from vadbench.components import CheckReport, Video
+from vadbench.masking import selective_anchors
+
+
+def names(kind):
+    plugins.reset()
+    return plugins.registry(kind).names()
+
+
+def build(kind, name, **overrides):
+    return plugins.registry(kind).get(name).build(**overrides)
+
+
+@pytest.mark.parametrize("name", names("masker"))
+@pytest.mark.parametrize("length", [16, 30, 45])
+def test_masker_contract(name, length):
+    masker = build("masker", name)
+    assert masker.name == name
+    inference = np.asarray(masker.inference_anchors(length))
+    assert inference.dtype == bool and inference.shape == (length,)
+    assert np.array_equal(inference, selective_anchors(length)), "maskers infer on equal terms"
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        training = np.asarray(masker.training_anchors(length, rng))
+        assert training.dtype == bool and training.shape == (length,) and not training.all()
+
+
+def datasets_read_from_disk():
+    return [name for name in names("dataset") if "root" in plugins.registry("dataset").get(name).settings]
+
+
+@pytest.mark.parametrize("name", datasets_read_from_disk())
+def test_dataset_check_on_an_empty_root_reports_problems_without_raising(name, tmp_path):
+    result = build("dataset", name, root=str(tmp_path)).check()
+    assert isinstance(result, CheckReport) and not result.ok and result.problems
+    assert all(isinstance(problem, str) and problem for problem in result.problems)
+
+
+def test_synthetic_dataset_contract():
+    dataset = build("dataset", "synthetic", size=[24, 24], scenes=1, train_videos=1, test_videos=2, frames=60)
+    fingerprint = dataset.fingerprint()
+    assert fingerprint == build("dataset", "synthetic", size=[24, 24], scenes=1, train_videos=1, test_videos=2,
+                                frames=60).fingerprint()
+    assert fingerprint != build("dataset", "synthetic", size=[32, 32], scenes=1, train_videos=1, test_videos=2,
+                                frames=60).fingerprint()
+    for split in ("train", "test"):
+        for video in dataset.videos(split):
+            assert isinstance(video, Video) and video.split == split
+            frames = dataset.frames(video)
+            assert frames.dtype == np.uint8 and frames.shape == (video.num_frames, 24, 24, 3)
+    for video in dataset.videos("test"):
+        labels = dataset.labels(video)
+        masks = dataset.masks(video)
+        assert labels.dtype == np.uint8 and labels.shape == (video.num_frames,) and set(np.unique(labels)) <= {0, 1}
+        assert masks.dtype == bool and masks.shape == (video.num_frames, 24, 24)
+        assert np.array_equal(masks.any(axis=(1, 2)), labels.astype(bool))
+        assert all(0 <= track.start <= track.end < video.num_frames for track in dataset.tracks(video))
+
+
+@pytest.mark.parametrize("name", names("model"))
+def test_model_contract(name, tmp_path):
+    overrides = {"path": str(tmp_path)} if name == "scores" else {}
+    model = build("model", name, **overrides)
+    assert model.name == name and model.output in ("reconstruction", "scores") and isinstance(model.learned, bool)
+    assert callable(model.load) and isinstance(model.provenance(), dict)
+    if model.learned:
+        assert callable(model.fit)
+        assert set(getattr(model, "inference_settings", ())) <= set(plugins.registry("model").get(name).settings)
+    if model.output == "scores":
+        assert callable(model.score_video)
+        return
+    if model.learned:
+        return  # reconstruct needs trained weights: tests/models trains them
+    model.load(None, "cpu")
+    clips, anchors = torch.rand(2, 30, 3, 8, 8), torch.from_numpy(selective_anchors(30))
+    filled = model.reconstruct(clips, anchors)
+    assert filled.shape == clips.shape and torch.equal(filled[:, anchors], clips[:, anchors])
+    assert filled.min() >= 0 and filled.max() <= 1
