@@ -182,14 +182,19 @@ def _window_errors(parts: Components, video: Video, stored: Any, device: str) ->
     reconstructions = recon.reshape(-1, *recon.shape[2:])
     values = []
     for first in range(0, len(originals), FRAMES_PER_SCORER_CALL):
-        def tensor(array: np.ndarray) -> torch.Tensor:
-            return torch.from_numpy(np.ascontiguousarray(array)).to(device).permute(0, 3, 1, 2).float().div_(255)
-
         batch = slice(first, first + FRAMES_PER_SCORER_CALL)
         with torch.no_grad():
-            values.append(parts.scorer(tensor(originals[batch]), tensor(reconstructions[batch])).float().cpu())
+            scores = parts.scorer(_as_float(originals[batch], device), _as_float(reconstructions[batch], device))
+        values.append(scores.float().cpu())
     errors[:, masked] = torch.cat(values).numpy().reshape(len(starts), len(masked))
     return errors
+
+
+def _as_float(frames: np.ndarray, device: str):
+    """uint8 ``n h w c`` -> float ``n c h w`` in [0, 1] on ``device``."""
+    import torch
+
+    return torch.from_numpy(np.ascontiguousarray(frames)).to(device).permute(0, 3, 1, 2).float().div_(255)
 
 
 def evaluate(job: Job, parts: Components, errors: dict[str, dict[str, np.ndarray]]):
