@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Run the cross-product of models x maskers x scorers x datasets x seeds x sigmas."""
         from vadbench.cli.tables import job_table, outcome_table
-        from vadbench.runner.run import RunRequest, execute, plan
+        from vadbench.runner.run import RunRequest, distributed_rank, execute, plan
         from vadbench.settings import parse_cfg_options
         from vadbench.store.db import open_store
 
@@ -70,7 +70,9 @@ def register(app: typer.Typer) -> None:
             command=shlex.join(["vadbench", *sys.argv[1:]]))
         store = open_store(db)
         the_plan = plan(request, store)
-        console.print(job_table(the_plan))
+        leader = distributed_rank() == 0  # under torchrun only rank 0 reports (and writes the store)
+        if leader:
+            console.print(job_table(the_plan))
         if dry_run:
             return
         if not the_plan.todo:
@@ -79,6 +81,8 @@ def register(app: typer.Typer) -> None:
             return
         signal.signal(signal.SIGTERM, _interrupt)  # a terminated run is closed as "interrupted", like Ctrl-C
         run_id, outcomes = execute(the_plan, store, on_job=lambda o: console.print(_outcome_line(o)))
+        if not leader:
+            return
         console.print(outcome_table(run_id, outcomes))
         failed = [o for o in outcomes if o.status == "failed"]
         if failed:

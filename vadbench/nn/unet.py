@@ -189,9 +189,12 @@ class UNet3D(nn.Module):
                     self.up.append(Upsample(width))
 
         self.out = nn.Sequential(nn.GroupNorm(groups, width), nn.SiLU(), zero(conv3(width, config.in_channels)))
-        # Channels-last 3D activations and weights: oneDNN's Conv3d runs about 3x faster on CPU in this layout
-        # (bench/ramvid.py), and it is the layout cuDNN's tensor-core kernels prefer.
-        self.to(memory_format=torch.channels_last_3d)
+        # Channels-last 3D activations and 3x3x3 weights: oneDNN's Conv3d runs about 3x faster on CPU in this
+        # layout (docs/models.md), and it is the layout cuDNN's tensor-core kernels prefer. 1x1x1 weights stay
+        # contiguous (their channels-last strides differ from their gradients', which DDP's buckets reject).
+        for module in self.modules():
+            if isinstance(module, nn.Conv3d) and module.kernel_size != (1, 1, 1):
+                module.to(memory_format=torch.channels_last_3d)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         """``x``: ``b c f h w`` noisy video, ``t``: ``b`` timesteps -> predicted noise ``b c f h w``."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 import traceback
 from datetime import datetime, timezone
@@ -131,9 +132,20 @@ class _ComponentCache:
 
 
 def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambda outcome: None) -> tuple[str, list[JobOutcome]]:
-    """Run every job that is not already stored; returns the run id and each job's outcome."""
+    """Run every job that is not already stored; returns the run id and each job's outcome.
+
+    Under ``torchrun`` every rank takes part in the fit stages (data-parallel training); rank 0 alone infers,
+    scores, evaluates and writes the store, and the other ranks return ``("", [])``.
+    """
     from vadbench.store.records import JobRecord
 
+    if distributed_rank() != 0:
+        for planned in plan.todo:
+            try:
+                stages.fit(planned.job, planned.parts, plan.device)
+            except Exception:  # rank 0 meets the same failure and records it
+                pass
+        return "", []
     env = environment(plan.device)
     run_id = store.start_run(command=plan.request.command, config=plan.resolved_config,
                              config_hash=digest(plan.resolved_config), versions=env["versions"],
@@ -157,6 +169,11 @@ def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambd
         store.finish_run(run_id, status=status, wall_time=time.perf_counter() - started,
                          peak_memory=peak_memory(plan.device))
     return run_id, outcomes
+
+
+def distributed_rank() -> int:
+    """This process's rank under torchrun (0 when not distributed)."""
+    return int(os.environ.get("RANK", "0"))
 
 
 def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_stages: dict[str, str],
