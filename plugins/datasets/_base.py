@@ -11,7 +11,7 @@ import numpy as np
 
 from vadbench.components import SPLITS, CheckReport, Video
 from vadbench.data.cache import FrameCache
-from vadbench.data.fingerprint import digest, files_digest
+from vadbench.hashing import digest, files_digest
 from vadbench.data.resize import resize_frame
 from vadbench.data.video import image_files, natural_key, read_images, read_video, video_info
 from vadbench.errors import ConfigError, DatasetError
@@ -145,8 +145,8 @@ class FileDataset(CachedDataset):
         if self._fingerprint is None:
             sources = [video.source for split in SPLITS for video in self._listed(split)]
             files = [f for s in map(Path, sources) for f in (image_files(s) if s.is_dir() else [s])]
-            self._fingerprint = digest(self.name, self._settings(), files_digest(files),
-                                       files_digest(self._ground_truth_files()))
+            self._fingerprint = digest([self.name, self._settings(), files_digest(files),
+                                        files_digest(self._ground_truth_files())])
         return self._fingerprint
 
     def check(self) -> CheckReport:

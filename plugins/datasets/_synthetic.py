@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from vadbench.components import CheckReport, Track, Video
-from vadbench.data.fingerprint import digest
+from vadbench.hashing import digest
 from vadbench.data.objects import object_boxes
 from vadbench.errors import ConfigError
 from vadbench_plugins.datasets._base import CachedDataset
@@ -97,7 +97,7 @@ class SyntheticDataset(CachedDataset):
         return self._render(video).frames
 
     def _source_key(self, video: Video) -> str:
-        return digest(GENERATOR_VERSION, self.settings(), video.id)
+        return digest([GENERATOR_VERSION, self.settings(), video.id])
 
     def _expected_frames(self, video: Video) -> tuple[int, str]:
         return self.num_frames, "generator setting 'frames'"
@@ -119,7 +119,7 @@ class SyntheticDataset(CachedDataset):
         return tracks
 
     def fingerprint(self) -> str:
-        return digest(self.name, GENERATOR_VERSION, self.settings())
+        return digest([self.name, GENERATOR_VERSION, self.settings()])
 
     def check(self) -> CheckReport:
         report = CheckReport(self.name, "(generated)", scenes=[f"{s + 1:02d}" for s in range(self.scenes)])

@@ -61,9 +61,9 @@ class ExternalScores:
 
     def fingerprint(self) -> str:
         """Changes whenever a score file changes, so the runner re-reads it."""
-        from vadbench.runner.keys import file_fingerprint
+        from vadbench.hashing import files_digest
 
-        return file_fingerprint(self.path)
+        return files_digest([self.path] if self.path.is_file() else sorted(self.path.rglob("*.*")))
 
     def load(self, checkpoint: Path, device: str) -> None:
         """Nothing to load: the scores are the model."""

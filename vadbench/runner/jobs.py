@@ -6,7 +6,6 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
-from vadbench.runner.keys import digest
 from vadbench.settings import Selected
 
 # Protocol settings that shape the windows the model fills (infer stage); the rest only post-process scores.
@@ -38,10 +37,6 @@ class Job:
 
         return {"dataset": component(self.dataset), "model": component(self.model), "masker": component(self.masker),
                 "scorer": component(self.scorer), "protocol": self.protocol}
-
-    def group_key(self) -> str:
-        """Equal for jobs that differ only by seed (the leaderboard's mean +- std groups)."""
-        return digest(self.settings())
 
 
 def expand(resolved: dict[tuple[str, str], Selected], selection: dict[str, list[str]], seeds: list[int],

@@ -14,7 +14,7 @@ from vadbench import plugins
 from vadbench.errors import ConfigError
 from vadbench.runner import stages
 from vadbench.runner.jobs import Job, expand
-from vadbench.runner.keys import digest, file_digest
+from vadbench.hashing import digest, file_digest
 from vadbench.runner.provenance import environment, peak_memory, reset_peak_memory
 from vadbench.settings import resolve
 
@@ -202,7 +202,7 @@ def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_st
     record = record_type(
         dataset=job.dataset.name, model=job.model.name, masker=job.masker.name if job.masker else None,
         scorer=job.scorer.name if job.scorer else None, seed=job.seed, settings=job.settings(),
-        group_key=job.group_key(), eval_key=job.keys["evaluate"], fit_key=job.keys["fit"],
+        eval_key=job.keys["evaluate"], fit_key=job.keys["fit"],
         infer_key=job.keys["infer"], score_key=job.keys["score"], status="failed" if error else "done",
         error=error or None, provenance=provenance, wall_time=time.perf_counter() - clock,
         peak_memory=peak_memory(device), started_at=started_at)

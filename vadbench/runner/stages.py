@@ -24,7 +24,7 @@ from vadbench.components import FitContext, Video
 from vadbench.progress import progress
 from vadbench.runner import artifacts
 from vadbench.runner.jobs import WINDOW_SETTINGS, Job
-from vadbench.runner.keys import digest
+from vadbench.hashing import digest
 
 WINDOWS_PER_CALL = 16  # windows handed to ``Model.reconstruct`` at once (the model sub-batches on its own)
 FRAMES_PER_SCORER_CALL = 256

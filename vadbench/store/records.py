@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
 
-
-def digest(value: Any) -> str:
-    """The sha256 hex digest of ``value`` as canonical JSON (sorted keys, no whitespace)."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()
+from vadbench.hashing import digest
 
 
 @dataclass(kw_only=True)
@@ -50,7 +44,7 @@ class JobRecord:
     def computed_group_key(self) -> str:
         """The hash of everything that defines the job except its seed."""
         return digest({"dataset": self.dataset, "model": self.model, "masker": self.masker,
-                       "scorer": self.scorer, "settings": self.settings})[:16]
+                       "scorer": self.scorer, "settings": self.settings})
 
 
 @dataclass(kw_only=True)
