@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 
 import pytest
@@ -24,3 +26,19 @@ def fresh_plugins():
     plugins.reset()
     yield
     plugins.reset()
+
+
+def run_vadbench(*args: str, cwd, env_extra=None, wait: bool = True):
+    """The real CLI in a subprocess run from ``cwd`` (its results.db lives there); ``wait=False`` returns the
+    running ``Popen`` (for kill and concurrency tests)."""
+    env = {**os.environ, "COLUMNS": "200", **(env_extra or {})}
+    command = [sys.executable, "-c", "from vadbench.cli import main; main()", *args]
+    if not wait:
+        return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+
+
+@pytest.fixture
+def vadbench():
+    """``vadbench(*args, cwd=..., env_extra=None, wait=True)``: run the CLI as a user would."""
+    return run_vadbench

@@ -7,7 +7,7 @@ import sqlite3
 
 import numpy as np
 
-from test_run_cli import SMALL, vadbench
+from test_run_cli import SMALL
 
 
 def run_id(db_path):
@@ -15,7 +15,7 @@ def run_id(db_path):
         return connection.execute("select id from runs order by created_at desc").fetchone()[0]
 
 
-def test_export_plot_and_cache_of_a_run(tmp_path, monkeypatch):
+def test_export_plot_and_cache_of_a_run(tmp_path, vadbench):
     home = {"VADBENCH_HOME": str(tmp_path / "home")}  # its own cache, so `cache remove` touches nothing shared
     result = vadbench("run", "--model", "interp", "--scorer", "mse", "--dataset", "synthetic", *SMALL,
                       cwd=tmp_path, env_extra=home)

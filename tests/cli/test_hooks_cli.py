@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from test_run_cli import SMALL, vadbench
+from test_run_cli import SMALL
 
 PLUGIN = '''
 import json
@@ -30,7 +30,7 @@ def job_finished(job, metrics):
 '''
 
 
-def test_register_commands_and_job_finished(tmp_path):
+def test_register_commands_and_job_finished(tmp_path, vadbench):
     (tmp_path / "hooked_plugin.py").write_text(PLUGIN)
     (tmp_path / "registry.yaml").write_text("plugins:\n  - hooked_plugin\n")
     env = {"PYTHONPATH": str(tmp_path), "FINISHED_LOG": str(tmp_path / "finished.jsonl")}

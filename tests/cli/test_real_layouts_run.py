@@ -7,14 +7,13 @@ import sqlite3
 
 import pytest
 
-from test_run_cli import vadbench
 
 SYNTH = ["-o", "size=[32,32]", "-o", "frames=60", "-o", "train_videos=1", "-o", "test_videos=2"]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("dataset", ["avenue", "stc", "ubnormal"])
-def test_run_on_an_official_layout(tmp_path, dataset):
+def test_run_on_an_official_layout(tmp_path, dataset, vadbench):
     written = vadbench("datasets", "synth", "--format", dataset, "--out", str(tmp_path / dataset), *SYNTH,
                        cwd=tmp_path)
     assert written.returncode == 0, written.stdout + written.stderr
@@ -29,7 +28,7 @@ def test_run_on_an_official_layout(tmp_path, dataset):
     assert 0.5 < value <= 1.0  # interpolation error finds the synthetic anomalies in every layout
 
 
-def test_config_file_sets_the_run_and_bad_config_is_one_clear_error(tmp_path):
+def test_config_file_sets_the_run_and_bad_config_is_one_clear_error(tmp_path, vadbench):
     (tmp_path / "configs").mkdir()
     (tmp_path / "configs" / "base.py").write_text("protocol = dict(sigma=1.0)\n")
     (tmp_path / "configs" / "mine.py").write_text(

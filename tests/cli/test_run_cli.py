@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 
 import pytest
 
 SMALL = ["--cfg-options", "dataset.synthetic.size=[32, 32]"]
-
-
-def vadbench(*args, cwd, env_extra=None, wait=True):
-    env = {**os.environ, "COLUMNS": "200", **(env_extra or {})}
-    command = [sys.executable, "-c", "from vadbench.cli import main; main()", *args]
-    if not wait:
-        return subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
 
 
 def stored_jobs(db_path):
@@ -42,7 +31,7 @@ def workdir(tmp_path):
     return tmp_path
 
 
-def test_run_then_rerun_does_no_work_and_report_shows_mean_and_std(workdir):
+def test_run_then_rerun_does_no_work_and_report_shows_mean_and_std(workdir, vadbench):
     first = vadbench("run", "--model", "interp", "--scorer", "mse", "--dataset", "synthetic", "--seed", "0,1",
                      *SMALL, cwd=workdir)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -60,7 +49,7 @@ def test_run_then_rerun_does_no_work_and_report_shows_mean_and_std(workdir):
     assert "interp" in text and json.loads(text)
 
 
-def test_dry_run_prints_the_job_table_and_stores_nothing(workdir):
+def test_dry_run_prints_the_job_table_and_stores_nothing(workdir, vadbench):
     result = vadbench("run", "--model", "interp", "--scorer", "mse,l1", "--dataset", "synthetic", "--seed", "0,1,2",
                       "--dry-run", *SMALL, cwd=workdir)
     assert result.returncode == 0, result.stderr
@@ -68,7 +57,7 @@ def test_dry_run_prints_the_job_table_and_stores_nothing(workdir):
     assert stored_jobs(workdir / "results.db") == []
 
 
-def test_unknown_names_and_keys_are_one_clear_error(workdir):
+def test_unknown_names_and_keys_are_one_clear_error(workdir, vadbench):
     result = vadbench("run", "--model", "interpp", cwd=workdir)
     assert result.returncode == 1
     assert "unknown model 'interpp'" in result.stderr and "Traceback" not in result.stderr
@@ -76,7 +65,7 @@ def test_unknown_names_and_keys_are_one_clear_error(workdir):
     assert result.returncode == 1 and "valid keys" in result.stderr
 
 
-def test_a_failing_job_is_recorded_and_the_others_go_on(workdir):
+def test_a_failing_job_is_recorded_and_the_others_go_on(workdir, vadbench):
     scores = workdir / "scores"
     scores.mkdir()  # no score files: the `scores` model fails on its first video
     result = vadbench("run", "--model", "scores,interp", "--scorer", "mse", "--dataset", "synthetic",
@@ -87,7 +76,7 @@ def test_a_failing_job_is_recorded_and_the_others_go_on(workdir):
     assert "1 of 2 jobs failed" in result.stdout
 
 
-def test_killing_a_run_midway_then_rerunning_leaves_no_duplicate_or_partial_rows(workdir):
+def test_killing_a_run_midway_then_rerunning_leaves_no_duplicate_or_partial_rows(workdir, vadbench):
     args = ["run", "--model", "interp", "--scorer", "mse,l1,psnr", "--dataset", "synthetic", "--seed", "0,1,2,3",
             *SMALL]
     process = vadbench(*args, cwd=workdir, wait=False)
@@ -113,7 +102,7 @@ def test_killing_a_run_midway_then_rerunning_leaves_no_duplicate_or_partial_rows
     assert orphans == 0 and empty == 0
 
 
-def test_four_concurrent_runs_on_one_store_all_land(workdir):
+def test_four_concurrent_runs_on_one_store_all_land(workdir, vadbench):
     processes = [vadbench("run", "--model", "interp", "--scorer", "mse", "--dataset", "synthetic", "--seed", str(seed),
                           *SMALL, cwd=workdir, wait=False) for seed in range(4)]
     outputs = [process.communicate() for process in processes]
@@ -121,7 +110,7 @@ def test_four_concurrent_runs_on_one_store_all_land(workdir):
     assert sorted(seed for _, _, seed, _ in stored_jobs(workdir / "results.db")) == [0, 1, 2, 3]
 
 
-def test_a_terminated_run_is_closed_as_interrupted_and_resumes(workdir):
+def test_a_terminated_run_is_closed_as_interrupted_and_resumes(workdir, vadbench):
     args = ["run", "--model", "interp", "--scorer", "mse,l1", "--dataset", "synthetic", "--seed", "0,1,2", *SMALL]
     process = vadbench(*args, cwd=workdir, wait=False)
     deadline = time.time() + 120

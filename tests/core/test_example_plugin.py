@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -22,25 +21,19 @@ def installed_example(tmp_path_factory):
     return target
 
 
-def vadbench(args, env_extra, cwd):
-    env = {**os.environ, **env_extra}
-    return subprocess.run([sys.executable, "-c", "from vadbench.cli import main; main()", *args],
-                          capture_output=True, text=True, env=env, cwd=cwd)
-
-
 @pytest.mark.slow
-def test_example_plugin_runs_through_run_and_report(installed_example, tmp_path):
+def test_example_plugin_runs_through_run_and_report(installed_example, tmp_path, vadbench):
     env = {"PYTHONPATH": str(installed_example), "COLUMNS": "200"}
-    listed = vadbench(["plugins"], env, tmp_path)
+    listed = vadbench("plugins", cwd=tmp_path, env_extra=env)
     assert listed.returncode == 0, listed.stderr
     assert "vadbench-example" in listed.stdout and "mean-anchor" in listed.stdout and "patch-max" in listed.stdout
 
     db = f"sqlite:///{tmp_path / 'results.db'}"
-    run = vadbench(["run", "--model", "mean-anchor,interp", "--scorer", "patch-max,mse", "--dataset", "synthetic",
-                    "--cfg-options", "dataset.synthetic.size=[32, 32]", "--db", db], env, tmp_path)
+    run = vadbench("run", "--model", "mean-anchor,interp", "--scorer", "patch-max,mse", "--dataset", "synthetic",
+                   "--cfg-options", "dataset.synthetic.size=[32, 32]", "--db", db, cwd=tmp_path, env_extra=env)
     assert run.returncode == 0, run.stdout + run.stderr
 
-    report = vadbench(["report", "--dataset", "synthetic", "--format", "json", "--db", db], env, tmp_path)
+    report = vadbench("report", "--dataset", "synthetic", "--format", "json", "--db", db, cwd=tmp_path, env_extra=env)
     assert report.returncode == 0, report.stderr
     rows = json.loads(report.stdout)
     text = json.dumps(rows)

@@ -7,16 +7,16 @@ import sqlite3
 
 import pytest
 
-from test_ramvid_run import vadbench
+from test_ramvid_run import home
 
 # The demo's setting (configs/demo.py): 16x16 frames, the tiny preset's 300 steps, DDIM 10 steps, EMA weights.
 OPTIONS = ["dataset.synthetic.size=[16, 16]", "preset=tiny"]
 
 
 @pytest.mark.slow
-def test_tiny_attention_and_mamba_ramvid_separate_anomalies_better_than_chance(tmp_path):
+def test_tiny_attention_and_mamba_ramvid_separate_anomalies_better_than_chance(tmp_path, vadbench):
     result = vadbench("run", "--model", "attention-ramvid,mamba-ramvid", "--scorer", "mse", "--dataset",
-                      "synthetic", *[arg for option in OPTIONS for arg in ("--cfg-options", option)], cwd=tmp_path)
+                      "synthetic", *[arg for option in OPTIONS for arg in ("--cfg-options", option)], cwd=tmp_path, env_extra=home(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     with sqlite3.connect(tmp_path / "results.db") as connection:
         rows = connection.execute(

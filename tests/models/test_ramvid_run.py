@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
@@ -15,17 +12,15 @@ OPTIONS = ["dataset.synthetic.size=[16, 16]", "dataset.synthetic.scenes=1", "dat
 SMALL = [arg for option in OPTIONS for arg in ("--cfg-options", option)]
 
 
-def vadbench(*args, cwd):
-    """The CLI in ``cwd`` with its own caches (``cwd/home``) and store (``cwd/results.db``)."""
-    command = [sys.executable, "-c", "from vadbench.cli import main; main()", *args]
-    env = {**os.environ, "COLUMNS": "200", "VADBENCH_HOME": str(cwd / "home")}
-    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
+def home(cwd):
+    """Each test's own caches (``cwd/home``), beside its store (``cwd/results.db``)."""
+    return {"VADBENCH_HOME": str(cwd / "home")}
 
 
 @pytest.mark.slow
-def test_attention_ramvid_run_lands_in_the_store(tmp_path):
+def test_attention_ramvid_run_lands_in_the_store(tmp_path, vadbench):
     result = vadbench("run", "--model", "attention-ramvid", "--masker", "selective,random", "--scorer", "mse",
-                      "--dataset", "synthetic", *SMALL, cwd=tmp_path)
+                      "--dataset", "synthetic", *SMALL, cwd=tmp_path, env_extra=home(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     with sqlite3.connect(tmp_path / "results.db") as connection:
         jobs = connection.execute("select id, masker, status, provenance from jobs where model = 'attention-ramvid'"
@@ -39,5 +34,5 @@ def test_attention_ramvid_run_lands_in_the_store(tmp_path):
 
     checkpoint = next((tmp_path / "home").rglob("ckpt-00000002.pt"))
     again = vadbench("run", "--model", "attention-ramvid", "--scorer", "l1", "--dataset", "synthetic",
-                     "--checkpoint", str(checkpoint), *SMALL, cwd=tmp_path)
+                     "--checkpoint", str(checkpoint), *SMALL, cwd=tmp_path, env_extra=home(tmp_path))
     assert again.returncode == 0, again.stdout + again.stderr
