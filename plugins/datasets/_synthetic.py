@@ -18,6 +18,7 @@ from vadbench_plugins.datasets._scenes import ANOMALY_KINDS, Actor, make_scene, 
 
 GENERATOR_VERSION = 1  # bump when the generator changes what a seed produces
 FPS = 25.0
+MULTIPLE = "multiple"  # the anomaly kind of frames in which objects of two or more kinds are visible
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,22 @@ class SyntheticDataset(CachedDataset):
     def masks(self, video: Video) -> np.ndarray:
         rendered = self._render(video)
         return np.isin(rendered.object_map, rendered.abnormal_ids)
+
+    def anomaly_kinds(self, video: Video) -> dict[str, np.ndarray]:
+        """bool ``f`` per anomaly kind: the frames in which an object of that kind is visible; frames showing
+        several kinds at once are ``MULTIPLE``, so the masks are disjoint and add up to ``labels``. Kinds with no
+        frame are left out."""
+        rendered = self._render(video)
+        visible: dict[str, np.ndarray] = {}
+        for actor in rendered.actors:
+            if actor.abnormal:
+                shown = (rendered.object_map == actor.object_id).any(axis=(1, 2))
+                visible[actor.kind] = visible.get(actor.kind, np.zeros_like(shown)) | shown
+        if not visible:
+            return {}
+        several = np.stack(list(visible.values())).sum(axis=0) > 1
+        masks = {kind: shown & ~several for kind, shown in visible.items()} | {MULTIPLE: several}
+        return {kind: mask for kind, mask in masks.items() if mask.any()}
 
     def tracks(self, video: Video) -> list[Track]:
         rendered = self._render(video)

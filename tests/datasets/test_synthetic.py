@@ -4,7 +4,7 @@ from sklearn.metrics import roc_auc_score
 
 from vadbench.errors import ConfigError
 from vadbench_plugins.datasets._scenes import ANOMALY_KINDS
-from vadbench_plugins.datasets._synthetic import SyntheticDataset
+from vadbench_plugins.datasets._synthetic import MULTIPLE, SyntheticDataset
 
 
 def test_same_seed_same_video_other_seed_other_video(synthetic):
@@ -49,6 +49,31 @@ def test_labels_masks_and_tracks_agree(synthetic):
         if labels.any():
             assert 0 < labels.mean() < 1  # anomalies cover part of the video
     assert any(not synthetic.labels(v).any() for v in synthetic.videos("test"))
+
+
+def test_anomaly_kinds_are_disjoint_and_add_up_to_the_labels(synthetic):
+    for video in synthetic.videos("test"):
+        kinds = synthetic.anomaly_kinds(video)
+        labels = synthetic.labels(video).astype(bool)
+        planted = set(synthetic.anomalies(video))
+        assert set(kinds) - {MULTIPLE} <= planted and bool(kinds) == bool(planted)
+        assert all(mask.any() for mask in kinds.values()) and (MULTIPLE not in kinds or len(planted) == 2)
+        claimed = np.sum([mask for mask in kinds.values()], axis=0) if kinds else np.zeros_like(labels, dtype=int)
+        assert claimed.max(initial=0) <= 1
+        np.testing.assert_array_equal(claimed.astype(bool), labels)
+
+
+def test_frames_showing_two_kinds_are_multiple():
+    dataset = SyntheticDataset(seed=3, size=(32, 32), frames=60)  # here a thrown object meets a runner
+    video = next(video for video in dataset.videos("test") if video.id == "02_test_001")
+    kinds = dataset.anomaly_kinds(video)
+    assert set(kinds) == {"thrown", "running", MULTIPLE}
+    rendered = dataset.rendered(video)
+    visible = {actor.kind: (rendered.object_map == actor.object_id).any(axis=(1, 2))
+               for actor in rendered.actors if actor.abnormal}
+    np.testing.assert_array_equal(kinds[MULTIPLE], visible["thrown"] & visible["running"])
+    np.testing.assert_array_equal(kinds["running"], visible["running"] & ~visible["thrown"])
+    np.testing.assert_array_equal(sum(mask.astype(int) for mask in kinds.values()), dataset.labels(video))
 
 
 def test_anomalies_show_in_interpolation_error_not_in_brightness(synthetic):

@@ -12,10 +12,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, func, select
+from sqlalchemy import create_engine, func, inspect, select
 
 import vadbench.store.db as db
-from vadbench.store import open_store, schema
+from vadbench.store import JobRecord, open_store, schema
 from vadbench.store.migrations import HEAD
 
 REPORTED_METRICS = {"auc_micro", "auc_macro", "rbdc", "tbdc", "accuracy_oracle"}
@@ -80,6 +80,69 @@ def test_downgrade_removes_reported_rows_and_upgrade_restores_them(url):
         assert connection.execute(count).scalar() == 0
         command.upgrade(config, "head")
         assert connection.execute(count).scalar() == before > 0
+
+
+def _at_0002_with_rows(url: str) -> None:
+    """A database at revision 0002 with a run, two measured jobs (the newer one deleted) and their metrics."""
+    config = _alembic_config()
+    with create_engine(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0002")
+        connection.exec_driver_sql(
+            "INSERT INTO runs (id, created_at, command, config, config_hash, versions, device, host, seeds, status) "
+            "VALUES ('r1', '2025-01-01 00:00:00', 'vadbench run', '{}', 'h', '{}', 'cpu', 'test', '[0]', 'done')")
+        for key in ("e1", "e2"):
+            connection.exec_driver_sql(
+                "INSERT INTO jobs (run_id, source, dataset, model, seed, settings, eval_key, status, provenance) "
+                f"VALUES ('r1', 'measured', 'avenue', 'interp', 0, '{{}}', '{key}', 'done', '{{}}')")
+        top = connection.exec_driver_sql("SELECT max(id) FROM jobs").scalar()
+        connection.exec_driver_sql(f"DELETE FROM jobs WHERE id = {top}")
+        connection.exec_driver_sql(f"INSERT INTO metrics (job_id, scope, scope_id, metric, value) VALUES "
+                                   f"({top - 1}, 'dataset', 'avenue', 'auc_micro', 0.8), "
+                                   f"({top - 1}, 'video', '01', 'auc', NULL)")
+
+
+def _contents(url: str) -> dict[str, list[tuple]]:
+    with create_engine(url).connect() as connection:
+        return {table: connection.exec_driver_sql(f"SELECT {columns} FROM {table} ORDER BY id").all()
+                for table, columns in (("jobs", "id, run_id, source, model, eval_key, settings, provenance"),
+                                       ("metrics", "id, job_id, scope, scope_id, metric, value"))}
+
+
+def test_a_0002_database_with_rows_upgrades_keeping_them(url):
+    _at_0002_with_rows(url)
+    before = _contents(url)
+    top = max(row[0] for row in before["jobs"]) + 1  # the deleted job's id
+    with open_store(url) as store:  # migrates with foreign keys enforced, as every user's store does
+        assert _contents(url) == before
+        measured = store.jobs("r1")
+        assert [(job.eval_key, job.sample_seed) for job in measured] == [("e1", None)]
+        new = store.save_job("r1", JobRecord(dataset="avenue", model="interp", eval_key="e3", sample_seed=4),
+                             [("kind", "running", "auc_micro", 0.7)])
+        assert new > top  # the AUTOINCREMENT counter survived the rebuild: ids are never reused
+        assert store.jobs("r1")[-1].sample_seed == 4
+    with create_engine(url).connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+        assert compare_metadata(MigrationContext.configure(connection), schema.Base.metadata) == []
+
+
+def test_downgrade_to_0002_keeps_rows_but_kind_metrics_and_upgrade_restores_the_schema(url):
+    with open_store(url) as store:
+        run_id = store.start_run(command="vadbench run", config={}, config_hash="h", versions={}, git_commit=None,
+                                 device="cpu", host="test")
+        job_id = store.save_job(run_id, JobRecord(dataset="avenue", model="interp", eval_key="e", sample_seed=1),
+                                [("dataset", "avenue", "auc_micro", 0.8), ("kind", "running", "auc_micro", 0.7)])
+    config = _alembic_config()
+    with create_engine(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+        assert "sample_seed" not in {column["name"] for column in inspect(connection).get_columns("jobs")}
+        assert connection.exec_driver_sql(f"SELECT scope FROM metrics WHERE job_id = {job_id}").all() == [
+            ("dataset",)]
+        command.upgrade(config, "head")
+    with open_store(url) as store:
+        assert [job.sample_seed for job in store.jobs(run_id)] == [None]
+        assert store.job_metrics(job_id) == [("dataset", "avenue", "auc_micro", 0.8)]
 
 
 def test_opening_a_migrated_store_does_not_import_alembic(url):

@@ -58,6 +58,17 @@ def test_job_and_metrics_round_trip(store):
     assert store.done_job("e1").id == job_id and store.done_job("missing") is None
 
 
+def test_sample_seed_round_trips_and_stays_out_of_the_group_key(store):
+    run_id = start(store)
+    draws = [store.save_job(run_id, job(f"e{seed}-{draw}", seed=seed, sample_seed=draw),
+                            [("kind", "running", "auc_micro", 0.7)]) for seed in (0, 1) for draw in (0, 2)]
+    saved = store.jobs(run_id)
+    assert [(record.id, record.seed, record.sample_seed) for record in saved] == [
+        (draws[0], 0, 0), (draws[1], 0, 2), (draws[2], 1, 0), (draws[3], 1, 2)]
+    assert {record.group_key for record in saved} == {job().computed_group_key()}
+    assert store.job_metrics(draws[0], scope="kind") == [("kind", "running", "auc_micro", 0.7)]
+
+
 def _metrics_then_crash():
     yield ("dataset", "avenue", "auc_micro", 0.8)
     raise RuntimeError("evaluation crashed")

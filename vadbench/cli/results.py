@@ -12,6 +12,11 @@ DB_HELP = "results store URL (default: $VADBENCH_DB, else sqlite:///results.db)"
 DbOption = Annotated[Optional[str], typer.Option("--db", help=DB_HELP)]
 
 
+class Scope(str, Enum):
+    dataset = "dataset"
+    kind = "kind"
+
+
 class Format(str, Enum):
     rich = "rich"
     markdown = "markdown"
@@ -26,6 +31,9 @@ def _columns(value: str | None) -> list[str] | None:
 
 def report(
     metric: Annotated[str, typer.Option(help="metric that ranks the rows")] = "auc_micro",
+    scope: Annotated[Scope, typer.Option(help="dataset: metric columns over all test videos; kind: the metric per "
+                                              "anomaly kind, one column per kind, ranked by its mean of "
+                                              "kinds")] = Scope.dataset,
     dataset: Annotated[Optional[list[str]], typer.Option(help="only these datasets (repeatable)")] = None,
     model: Annotated[Optional[list[str]], typer.Option(help="only these models (repeatable)")] = None,
     run: Annotated[Optional[str], typer.Option(help="only measured jobs of this run (id or prefix)")] = None,
@@ -38,7 +46,8 @@ def report(
                                                                            "stdout")] = None,
     db: DbOption = None,
 ) -> None:
-    """Leaderboards per dataset: mean ± std over seeds, ranked by a metric; published numbers kept apart."""
+    """Leaderboards per dataset: mean ± std over seeds and sample draws, ranked by a metric; published numbers kept
+    apart."""
     from vadbench.report.leaderboard import leaderboards
     from vadbench.report.render import TEXT_FORMATS, to_rich
     from vadbench.store import open_store
@@ -46,7 +55,7 @@ def report(
     with open_store(db) as store:
         run_id = store.get_run(run).id if run else None
         boards = leaderboards(store, metric=metric, columns=_columns(columns), datasets=dataset or [],
-                              models=model or [], run_id=run_id, reported=reported)
+                              models=model or [], run_id=run_id, reported=reported, scope=scope.value)
     if format is Format.rich:
         _print(to_rich(boards), output)
     else:

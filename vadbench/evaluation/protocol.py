@@ -1,7 +1,8 @@
 """The evaluation protocol: its settings, and ``evaluate`` from per-video frame scores to metric rows.
 
 ``evaluate`` applies, per video and in this order: the unscored-frame rule, Gaussian smoothing, optional min-max
-normalisation; then it computes the metrics per dataset, per scene and per video (``docs/metrics.md``).
+normalisation; then it computes the metrics per dataset, per scene, per video and, where the videos name their
+anomaly kinds, per kind (``docs/metrics.md``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from vadbench.evaluation.metrics import MACRO_RULES, scope_metrics, video_metric
 from vadbench.evaluation.postprocess import minmax, smooth
 
 UNSCORED_RULES = ("exclude", "nearest")
-SCOPES = ("dataset", "scene", "video")
+SCOPES = ("dataset", "scene", "video", "kind")
 
 
 @dataclass(frozen=True)
@@ -88,11 +89,12 @@ class VideoFrameScores:
     scene: str
     raw_scores: np.ndarray  # float ``f``: aggregated errors or a direct model's scores, NaN where unscored
     labels: np.ndarray  # 0/1 ``f``, 1 = anomalous
+    kinds: dict[str, np.ndarray] | None = None  # bool ``f`` per anomaly kind, disjoint, adding up to labels == 1
 
 
 @dataclass(frozen=True)
 class MetricRow:
-    """One number of a result: ``metric`` on ``scope`` ("dataset", "scene" or "video") ``scope_id``."""
+    """One number of a result: ``metric`` on ``scope`` ("dataset", "scene", "video" or "kind") ``scope_id``."""
 
     scope: str
     scope_id: str
@@ -135,7 +137,22 @@ def evaluate(videos: Sequence[VideoFrameScores], protocol: Protocol, dataset_nam
     per_video = video_metrics([scores[i] for i in ids], [labels[i] for i in ids], rule)
     for video_id, values in zip(ids, per_video):
         result += rows("video", video_id, values)
+    for kind in sorted({kind for video in videos for kind in video.kinds or {}}):
+        result += rows("kind", kind, scope_metrics(*_kind_subset(videos, scores, kind), rule))
     return EvaluationResult(rows=result, scores=scores)
+
+
+def _kind_subset(videos: Sequence[VideoFrameScores], scores: dict[str, np.ndarray],
+                 kind: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Per video: scores with the anomalous frames of other kinds (or of no named kind) set to NaN, and the kind's
+    mask as labels; so the normal frames of every video are the negatives and the kind's frames the positives."""
+    subset_scores, subset_labels = [], []
+    for video in videos:
+        labels = np.asarray(video.labels).astype(bool)
+        own = np.asarray((video.kinds or {}).get(kind, np.zeros_like(labels))).astype(bool)
+        subset_scores.append(np.where(labels & ~own, np.nan, scores[video.id]))
+        subset_labels.append(own.astype(np.uint8))
+    return subset_scores, subset_labels
 
 
 def _postprocess(raw: np.ndarray, protocol: Protocol) -> np.ndarray:
@@ -160,6 +177,30 @@ def _check_videos(videos: Sequence[VideoFrameScores]) -> None:
             raise EvaluationError(f"video {video.id!r} has infinite scores; scores must be finite, NaN = unscored")
         if not np.isin(labels, (0, 1)).all():
             raise EvaluationError(f"video {video.id!r} has labels other than 0 and 1 (1 = anomalous frame)")
+        if video.kinds is not None:
+            _check_kinds(video.id, labels, video.kinds)
+
+
+def _check_kinds(video_id: str, labels: np.ndarray, kinds: Mapping[str, np.ndarray]) -> None:
+    """Kind masks must be one 0/1 value per frame, disjoint, and cover exactly the frames labelled 1."""
+    claimed = np.zeros(labels.shape, dtype=bool)
+    for kind, mask in kinds.items():
+        mask = np.asarray(mask)
+        if mask.shape != labels.shape or not np.isin(mask, (0, 1)).all():
+            raise EvaluationError(f"video {video_id!r}: the mask of anomaly kind {kind!r} must be one bool per frame "
+                                  f"(shape {labels.shape}), got shape {mask.shape} and dtype {mask.dtype}")
+        mask = mask.astype(bool)
+        if (normal := np.flatnonzero(mask & (labels == 0))).size:
+            raise EvaluationError(f"video {video_id!r}: anomaly kind {kind!r} marks frame {normal[0]}, which is "
+                                  f"labelled normal; a kind mask may only mark frames labelled 1")
+        if (shared := np.flatnonzero(mask & claimed)).size:
+            raise EvaluationError(f"video {video_id!r}: frame {shared[0]} is in anomaly kind {kind!r} and in another "
+                                  f"kind; kind masks must be disjoint (put such frames under one kind, e.g. "
+                                  f"'multiple')")
+        claimed |= mask
+    if (missing := np.flatnonzero((labels == 1) & ~claimed)).size:
+        raise EvaluationError(f"video {video_id!r}: anomalous frame {missing[0]} is in no anomaly kind (kinds: "
+                              f"{', '.join(map(repr, kinds)) or 'none'}); the kind masks must add up to the labels")
 
 
 def _is_int(value: Any) -> bool:

@@ -1,11 +1,15 @@
-"""Leaderboards: per dataset, measured jobs grouped over seeds (mean ± sample std, n) and ranked by one metric;
-published (reported) numbers kept in their own list, never averaged with measured ones."""
+"""Leaderboards: per dataset, measured jobs grouped over seeds and sample draws (mean ± sample std, n) and ranked by
+one metric; published (reported) numbers kept in their own list, never averaged with measured ones.
+
+At scope "dataset" the columns are metrics; at scope "kind" they are the anomaly kinds, each holding the ranking
+metric measured on that kind, and the rows rank by that metric's mean over the kinds."""
 
 from __future__ import annotations
 
 import math
 import statistics
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -15,6 +19,7 @@ from vadbench.store import JobRecord, Store
 
 DEFAULT_METRIC = "auc_micro"
 DEFAULT_COLUMNS = ("ap", "auc_macro", "accuracy_oracle")
+SCOPES = ("dataset", "kind")
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,10 @@ class Cell:
 
 @dataclass
 class Row:
-    """A leaderboard row: one settings group of measured jobs (all its seeds), or one reported job."""
+    """A leaderboard row: one settings group of measured jobs (all its seeds and sample draws), or one reported job.
+
+    ``seeds`` and ``sample_seeds`` are the members', aligned, sorted by (seed, sample seed); ``n`` counts members.
+    """
 
     source: str
     model: str
@@ -45,6 +53,7 @@ class Row:
     differs: dict[str, Any]  # the settings that set this row apart from others of its model, masker and scorer
     group_key: str
     seeds: list[int | None]
+    sample_seeds: list[int | None]  # None for deterministic models
     cells: dict[str, Cell]
     citation: str | None = None
     note: str | None = None
@@ -57,11 +66,13 @@ class Row:
 
 @dataclass
 class Board:
-    """The leaderboard of one dataset."""
+    """The leaderboard of one dataset: at scope "kind", ``columns`` are anomaly kinds and the cell under
+    ``metric`` is the mean over the kinds."""
 
     dataset: str
     metric: str
     columns: list[str]
+    scope: str = "dataset"
     measured: list[Row] = field(default_factory=list)
     reported: list[Row] = field(default_factory=list)
 
@@ -69,15 +80,29 @@ class Board:
     def metrics(self) -> list[str]:
         return [self.metric, *self.columns]
 
+    def metric_of(self, column: str) -> str:
+        """The metric a column holds (its unit and direction): itself, or at scope "kind" the board's metric."""
+        return self.metric if self.scope == "kind" else column
+
 
 def leaderboards(store: Store, *, metric: str = DEFAULT_METRIC, columns: list[str] | None = None,
                  datasets: list[str] = (), models: list[str] = (), run_id: str | None = None,
-                 reported: bool = True) -> list[Board]:
-    """One board per dataset that has results, ranked by ``metric`` (the order its direction implies)."""
-    columns = [name for name in (DEFAULT_COLUMNS if columns is None else columns) if name != metric]
+                 reported: bool = True, scope: str = "dataset") -> list[Board]:
+    """One board per dataset that has results, ranked by ``metric`` (the order its direction implies).
+
+    ``scope="kind"``: the columns are the dataset's anomaly kinds (``columns`` must be None).
+    """
     if kind(metric).higher_is_better is None:
         raise ConfigError(f"metric {metric!r} cannot rank rows (it is a count or a threshold); "
                           f"rank by auc_micro, auc_macro, ap, eer, f1_best or accuracy_oracle")
+    if scope not in SCOPES:
+        raise ConfigError(f"leaderboard scope {scope!r} is not one of {', '.join(SCOPES)}")
+    if scope == "kind":
+        if columns is not None:
+            raise ConfigError("columns are metrics at scope dataset only; at scope kind they are the anomaly kinds, "
+                              "so leave --columns out (pick the kinds' metric with --metric)")
+        return _kind_boards(store, metric, datasets, models, run_id)
+    columns = [name for name in (DEFAULT_COLUMNS if columns is None else columns) if name != metric]
     rows = store.metric_rows(metrics=[metric, *columns], datasets=datasets, models=models, run_id=run_id,
                              reported=reported)
     if not any(name == metric for _, name, _ in rows):
@@ -88,22 +113,49 @@ def leaderboards(store: Store, *, metric: str = DEFAULT_METRIC, columns: list[st
     return [_board(dataset, metric, columns, list(jobs.values())) for dataset, jobs in sorted(by_dataset.items())]
 
 
-def _board(dataset: str, metric: str, columns: list[str], jobs: list[tuple[JobRecord, dict[str, float]]]) -> Board:
-    board = Board(dataset, metric, columns)
+def _kind_boards(store: Store, metric: str, datasets: list[str], models: list[str],
+                 run_id: str | None) -> list[Board]:
+    """Per dataset: the metric per anomaly kind of each job, and under ``metric`` its mean over the job's kinds."""
+    rows = store.scope_rows("kind", metrics=[metric], datasets=datasets, models=models, run_id=run_id)
+    if not rows:
+        if not store.scope_rows("kind", metrics=[metric]):
+            raise ConfigError(f"no results have metric {metric!r} per anomaly kind in {store.url}; only datasets "
+                              f"that name their anomaly kinds (e.g. synthetic) have them; use --scope dataset")
+        _explain_empty(store, metric, datasets, models, run_id)
+    by_dataset: dict[str, dict[int, tuple[JobRecord, dict[str, float]]]] = defaultdict(dict)
+    for job, kind_name, _, value in rows:
+        by_dataset[job.dataset].setdefault(job.id, (job, {}))[1][kind_name] = value
+    boards = []
+    for dataset, jobs in sorted(by_dataset.items()):
+        kinds = sorted({name for _, values in jobs.values() for name in values})
+        members = [(job, {**values, metric: _mean(values.values())}) for job, values in jobs.values()]
+        boards.append(_board(dataset, metric, kinds, members, scope="kind"))
+    return boards
+
+
+def _mean(values: Iterable[float]) -> float:
+    defined = [value for value in values if not math.isnan(value)]
+    return statistics.fmean(defined) if defined else math.nan
+
+
+def _board(dataset: str, metric: str, columns: list[str], jobs: list[tuple[JobRecord, dict[str, float]]],
+           scope: str = "dataset") -> Board:
+    board = Board(dataset, metric, columns, scope)
     groups: dict[str, list[tuple[JobRecord, dict[str, float]]]] = defaultdict(list)
     for job, values in jobs:
         if job.source == "reported":
             board.reported.append(Row("reported", job.model, job.masker, job.scorer, job.settings, {}, "", [None],
-                                      {name: Cell.of([value]) for name, value in values.items()},
+                                      [None], {name: Cell.of([value]) for name, value in values.items()},
                                       citation=job.citation, note=job.note))
         else:
             groups[job.group_key].append((job, values))
     for group_key, members in groups.items():
         first = members[0][0]
         cells = {name: Cell.of([values[name] for _, values in members if name in values]) for name in board.metrics}
+        ordered = sorted((job for job, _ in members), key=lambda job: (job.seed is None, job.seed or 0,
+                                                                        job.sample_seed is None, job.sample_seed or 0))
         board.measured.append(Row("measured", first.model, first.masker, first.scorer, first.settings, {}, group_key,
-                                  sorted((job.seed for job, _ in members), key=lambda seed: (seed is None, seed)),
-                                  cells))
+                                  [job.seed for job in ordered], [job.sample_seed for job in ordered], cells))
     _mark_differences(board.measured)
     board.measured.sort(key=lambda row: _rank_key(row, metric))
     for rank, row in enumerate(board.measured, start=1):

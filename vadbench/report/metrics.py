@@ -27,6 +27,7 @@ METRICS: dict[str, MetricKind] = {
     "eer": MetricKind(False, "fraction"),
     "threshold_f1": _THRESHOLD,
     "threshold_accuracy": _THRESHOLD,
+    "nfe_per_frame": _THRESHOLD,  # network evaluations per test frame: a cost, not a ranking
     **dict.fromkeys(("frames_scored", "frames_excluded", "frames_abnormal", "videos", "videos_single_class",
                      "counts"), _COUNT),
 }

@@ -16,10 +16,14 @@ from rich.text import Text
 from vadbench.report.leaderboard import Board, Row
 from vadbench.report.metrics import arrow, fmt, kind
 
-NOTE = "values in %; measured rows: mean ± sample std over seeds, n = number of seeds"
+NOTE = "values in %; measured rows: mean ± sample std over the group's jobs (seeds × sample draws), n = jobs"
+MEAN_OF_KINDS = "mean of kinds"
 
 
 def _heading(board: Board) -> str:
+    if board.scope == "kind":
+        return (f"{board.dataset} — {board.metric} per anomaly kind, ranked by the {MEAN_OF_KINDS} "
+                f"{arrow(board.metric)}")
     return f"{board.dataset} — ranked by {board.metric} {arrow(board.metric)}"
 
 
@@ -27,13 +31,25 @@ def _settings(row: Row) -> str:
     return ", ".join(f"{key}={value}" for key, value in row.differs.items())
 
 
-def _cell(row: Row, metric: str) -> str:
-    cell = row.cells.get(metric)
+def _listed(values: list[int | None]) -> str:
+    return ",".join("–" if value is None else str(value) for value in dict.fromkeys(values))
+
+
+def _n(row: Row) -> str:
+    """The number of jobs averaged, with the seeds and sample draws they span where the model samples."""
+    if all(draw is None for draw in row.sample_seeds):
+        return str(row.n)
+    return f"{row.n} (seeds {_listed(row.seeds)} × draws {_listed(sorted(set(row.sample_seeds) - {None}))})"
+
+
+def _cell(board: Board, row: Row, column: str) -> str:
+    cell, metric = row.cells.get(column), board.metric_of(column)
     return fmt(metric, None) if cell is None else fmt(metric, cell.mean, cell.std)
 
 
-def _header(metric: str) -> str:
-    return f"{metric} {arrow(metric)}".rstrip()
+def _header(board: Board, column: str) -> str:
+    label = MEAN_OF_KINDS if board.scope == "kind" and column == board.metric else column
+    return f"{label} {arrow(board.metric_of(column))}".rstrip()
 
 
 def _has_settings(board: Board) -> bool:
@@ -60,18 +76,19 @@ def to_rich(boards: list[Board]) -> RenderableType:
         for name in components:
             table.add_column(name, justify="right" if name == "n" else "left")
         for metric in board.metrics:
-            table.add_column(_header(metric), justify="right", min_width=10)
+            table.add_column(_header(board, metric), justify="right", min_width=10)
         table.add_column("source")
         for row in board.measured:
             fields = {"masker": row.masker or "", "scorer": row.scorer or "", "settings": _settings(row),
-                      "n": str(row.n)}
+                      "n": _n(row)}
             table.add_row(str(row.rank), row.model, *(fields[name] for name in components),
-                          *(_cell(row, metric) for metric in board.metrics), "measured")
+                          *(_cell(board, row, metric) for metric in board.metrics), "measured")
         if board.reported:
             table.add_section()
             for i, row in enumerate(board.reported, start=1):
                 table.add_row(f"[{i}]", row.model, *[""] * len(components),
-                              *(_cell(row, metric) for metric in board.metrics), "reported", style="italic dim")
+                              *(_cell(board, row, metric) for metric in board.metrics), "reported",
+                              style="italic dim")
         parts.append(table)
         parts.extend(Text(line, style="dim") for line in _citations(board))
         parts.append(Text(""))
@@ -96,14 +113,14 @@ def to_markdown(boards: list[Board]) -> str:
         lines += [f"### {_heading(board)}", "", f"_{NOTE}_", ""]
         settings = _has_settings(board)
         header = ["#", "model", "masker", "scorer", *(["settings"] if settings else []), "n",
-                  *map(_header, board.metrics)]
+                  *(_header(board, metric) for metric in board.metrics)]
         rows = [[str(row.rank), row.model, row.masker or "", row.scorer or "", *([_settings(row)] if settings else []),
-                 str(row.n), *(_cell(row, metric) for metric in board.metrics)] for row in board.measured]
+                 _n(row), *(_cell(board, row, metric) for metric in board.metrics)] for row in board.measured]
         lines += ["**Measured**", ""]
         lines += _md_table(header, rows, numeric_from=len(header) - len(board.metrics) - 1) if rows else ["(none)"]
         if board.reported:
-            header = ["model", *map(_header, board.metrics), "source"]
-            rows = [[row.model, *(_cell(row, metric) for metric in board.metrics), f"[{i}]"]
+            header = ["model", *(_header(board, metric) for metric in board.metrics), "source"]
+            rows = [[row.model, *(_cell(board, row, metric) for metric in board.metrics), f"[{i}]"]
                     for i, row in enumerate(board.reported, start=1)]
             lines += ["", "**Reported** (published numbers, not measured here)", ""]
             lines += _md_table(header, rows, numeric_from=1)
@@ -126,12 +143,12 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_ESCAPES.get(char, char) for char in text)
 
 
-def _latex_cell(row: Row, metric: str) -> str:
-    return latex_escape(_cell(row, metric))
+def _latex_cell(board: Board, row: Row, column: str) -> str:
+    return latex_escape(_cell(board, row, column))
 
 
-def _latex_header(metric: str) -> str:
-    return latex_escape(_header(metric))
+def _latex_header(board: Board, column: str) -> str:
+    return latex_escape(_header(board, column))
 
 
 def to_latex(boards: list[Board]) -> str:
@@ -144,16 +161,17 @@ def to_latex(boards: list[Board]) -> str:
         width = len(labels) + len(board.metrics)
         out += [r"\begin{table}[t]", r"\centering", rf"\caption{{{latex_escape(f'{_heading(board)} ({NOTE})')}}}",
                 rf"\begin{{tabular}}{{{spec}}}", r"\toprule",
-                " & ".join([*labels, *map(_latex_header, board.metrics)]) + r" \\", r"\midrule"]
+                " & ".join([*labels, *(_latex_header(board, m) for m in board.metrics)]) + r" \\", r"\midrule"]
         for row in board.measured:
-            cells = [row.model, row.masker or "", row.scorer or "", *([_settings(row)] if settings else []), str(row.n)]
-            out.append(" & ".join([*map(latex_escape, cells), *(_latex_cell(row, m) for m in board.metrics)]) + r" \\")
+            cells = [row.model, row.masker or "", row.scorer or "", *([_settings(row)] if settings else []), _n(row)]
+            out.append(" & ".join([*map(latex_escape, cells), *(_latex_cell(board, row, m) for m in board.metrics)])
+                       + r" \\")
         if board.reported:
             title = r"\emph{Reported (published, not measured here)}"
             out += [r"\midrule", rf"\multicolumn{{{width}}}{{l}}{{{title}}} \\"]
             for i, row in enumerate(board.reported, start=1):
                 name = rf"\emph{{{latex_escape(row.model)}}} [{i}]"
-                cells = [name, *[""] * (len(labels) - 1), *(_latex_cell(row, m) for m in board.metrics)]
+                cells = [name, *[""] * (len(labels) - 1), *(_latex_cell(board, row, m) for m in board.metrics)]
                 out.append(" & ".join(cells) + r" \\")
         out += [r"\bottomrule", r"\end{tabular}"]
         if board.reported:
@@ -172,6 +190,7 @@ def _row_dict(board: Board, row: Row) -> dict[str, Any]:
     return {
         "dataset": board.dataset, "source": row.source, "rank": row.rank, "model": row.model, "masker": row.masker,
         "scorer": row.scorer, "group_key": row.group_key or None, "n": row.n, "seeds": row.seeds,
+        "sample_seeds": row.sample_seeds,
         "settings": row.settings, "differs": row.differs, "citation": row.citation, "note": row.note,
         "values": {metric: {"mean": _number(cell.mean), "std": _number(cell.std), "n": cell.n}
                    for metric, cell in row.cells.items() if metric in board.metrics},
@@ -179,10 +198,11 @@ def _row_dict(board: Board, row: Row) -> dict[str, Any]:
 
 
 def to_json(boards: list[Board]) -> str:
-    """``{"boards": [{dataset, metric, higher_is_better, columns, measured: [...], reported: [...]}]}``; NaN -> null."""
+    """``{"boards": [{dataset, metric, scope, higher_is_better, columns, measured: [...], reported: [...]}]}``;
+    NaN -> null. At scope "kind" the columns are anomaly kinds and ``values[metric]`` is the mean of kinds."""
     payload = {"boards": [{
-        "dataset": board.dataset, "metric": board.metric, "higher_is_better": kind(board.metric).higher_is_better,
-        "columns": board.columns,
+        "dataset": board.dataset, "metric": board.metric, "scope": board.scope,
+        "higher_is_better": kind(board.metric).higher_is_better, "columns": board.columns,
         "measured": [_row_dict(board, row) for row in board.measured],
         "reported": [_row_dict(board, row) for row in board.reported],
     } for board in boards]}
@@ -191,7 +211,8 @@ def to_json(boards: list[Board]) -> str:
 
 def to_csv(boards: list[Board]) -> str:
     """One line per row (measured first, then reported) of every board; metric columns ``<m>``, ``<m>_std``,
-    ``<m>_n`` on the stored 0-1 scale; empty where undefined."""
+    ``<m>_n`` on the stored 0-1 scale; empty where undefined. At scope "kind" the columns are the anomaly kinds,
+    and the metric's column holds the mean of kinds."""
     metrics = list(dict.fromkeys(metric for board in boards for metric in board.metrics))
     fields = ["dataset", "source", "rank", "model", "masker", "scorer", "settings", "n", "group_key"]
     fields += [f"{metric}{suffix}" for metric in metrics for suffix in ("", "_std", "_n")] + ["citation", "note"]

@@ -1,4 +1,5 @@
-"""``show RUN`` (provenance, jobs, per-dataset metrics) and ``compare RUN RUN`` (what changed, metric differences)."""
+"""``show RUN`` (provenance, jobs, per-dataset and per-kind metrics) and ``compare RUN RUN`` (what changed, metric
+differences)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from vadbench.report.leaderboard import Cell, flatten
 from vadbench.report.metrics import fmt, fmt_delta, kind, order
 from vadbench.store import JobRecord, RunRecord, Store
 
+KIND_METRIC = "auc_micro"  # the per-kind metric ``show`` prints
+
 
 def _bytes(value: int | None) -> str:
     return "–" if value is None else f"{value / 2**30:.2f} GiB"
@@ -22,6 +25,12 @@ def _bytes(value: int | None) -> str:
 
 def _seconds(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f} s"
+
+
+def _seed(job: JobRecord) -> str:
+    """The job's seed, and its sample draw where the model samples: ``0``, ``0 draw 2``."""
+    seed = "" if job.seed is None else str(job.seed)
+    return seed if job.sample_seed is None else f"{seed} draw {job.sample_seed}".lstrip()
 
 
 def _provenance(run: RunRecord) -> Table:
@@ -50,8 +59,7 @@ def _jobs_table(jobs: list[JobRecord]) -> Table:
         table.add_column(name, justify="right" if name in ("id", "seed", "wall time") else "left")
     for job in jobs:
         error = (job.error or "").strip().splitlines()
-        table.add_row(str(job.id), job.dataset, job.model, job.masker or "", job.scorer or "",
-                      "" if job.seed is None else str(job.seed),
+        table.add_row(str(job.id), job.dataset, job.model, job.masker or "", job.scorer or "", _seed(job),
                       Text(job.status, style="green" if job.status == "done" else "red"),
                       _seconds(job.wall_time), error[-1] if error else "")
     return table
@@ -75,16 +83,38 @@ def _metrics_tables(store: Store, jobs: list[JobRecord]) -> list[Table]:
         for name in names:
             table.add_column(name, justify="right")
         for job, values in rows:
-            table.add_row(str(job.id), job.model, job.masker or "", job.scorer or "",
-                          "" if job.seed is None else str(job.seed), *(fmt(name, values.get(name)) for name in names))
+            table.add_row(str(job.id), job.model, job.masker or "", job.scorer or "", _seed(job),
+                          *(fmt(name, values.get(name)) for name in names))
+        tables.append(table)
+    return tables
+
+
+def _kind_tables(store: Store, jobs: list[JobRecord]) -> list[Table]:
+    """Per dataset whose jobs have per-kind metrics: one line per done job, ``KIND_METRIC`` per anomaly kind."""
+    tables = []
+    by_dataset: dict[str, list[tuple[JobRecord, dict[str, float]]]] = defaultdict(list)
+    for job in jobs:
+        if job.status == "done":
+            values = {row.scope_id: row.value for row in store.job_metrics(job.id, "kind") if row.metric == KIND_METRIC}
+            if values:
+                by_dataset[job.dataset].append((job, values))
+    for dataset, rows in sorted(by_dataset.items()):
+        kinds = sorted({name for _, values in rows for name in values})
+        table = Table(title=f"{dataset}: {KIND_METRIC} per anomaly kind (%)", title_justify="left")
+        for label in ("job", "model", "scorer", "seed", *kinds):
+            table.add_column(label, justify="right" if label in kinds else "left")
+        for job, values in rows:
+            table.add_row(str(job.id), job.model, job.scorer or "", _seed(job),
+                          *(fmt(KIND_METRIC, values.get(name)) for name in kinds))
         tables.append(table)
     return tables
 
 
 def show_run(store: Store, run: RunRecord) -> RenderableType:
-    """A run's provenance, its jobs (status and error) and their per-dataset metrics."""
+    """A run's provenance, its jobs (status and error), their per-dataset metrics and, where the dataset names its
+    anomaly kinds, their AUC per kind."""
     jobs = store.jobs(run.id)
-    return Group(_provenance(run), _jobs_table(jobs), *_metrics_tables(store, jobs))
+    return Group(_provenance(run), _jobs_table(jobs), *_metrics_tables(store, jobs), *_kind_tables(store, jobs))
 
 
 @dataclass(frozen=True)

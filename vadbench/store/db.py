@@ -24,7 +24,7 @@ from sqlalchemy.pool import StaticPool
 from vadbench.errors import StoreError
 from vadbench.store import schema
 from vadbench.store.migrations import HEAD
-from vadbench.store.records import JobMetric, JobRecord, MetricRow, RunRecord
+from vadbench.store.records import JobMetric, JobRecord, MetricRow, RunRecord, ScopeMetric
 
 DEFAULT_URL = "sqlite:///results.db"
 BUSY_TIMEOUT_S = 60.0
@@ -242,6 +242,14 @@ class Store:
 
         ``run_id`` restricts the measured jobs to one run; reported rows are kept unless ``reported`` is False.
         """
+        return [JobMetric(row.job, row.metric, row.value)
+                for row in self.scope_rows(scope, metrics=metrics, datasets=datasets, models=models, run_id=run_id,
+                                           reported=reported)]
+
+    def scope_rows(self, scope: str, *, metrics: Iterable[str] | None = None, datasets: Iterable[str] = (),
+                   models: Iterable[str] = (), run_id: str | None = None,
+                   reported: bool = True) -> list[ScopeMetric]:
+        """``metric_rows`` of ``scope`` with each row's scope id (e.g. the anomaly kind of scope "kind")."""
         query = (select(schema.Job, schema.Metric).join(schema.Metric.job)
                  .where(schema.Job.status == "done", schema.Metric.scope == scope))
         if metrics is not None:
@@ -259,7 +267,7 @@ class Store:
             out = []
             for job, metric in session.execute(query.order_by(schema.Job.id, schema.Metric.id)):
                 record = jobs.get(job.id) or jobs.setdefault(job.id, _job_record(job))
-                out.append(JobMetric(record, metric.metric, _from_db(metric.value)))
+                out.append(ScopeMetric(record, metric.scope_id, metric.metric, _from_db(metric.value)))
             return out
 
 

@@ -13,8 +13,9 @@ from vadbench.hashing import digest
 class JobRecord:
     """One job: what was evaluated (components, seed, resolved settings), its stage keys, outcome and provenance.
 
-    ``settings`` holds the resolved settings per component and of the protocol, never the seed (it has its own
-    field), so jobs that differ only by seed share ``group_key``; an empty ``group_key`` is filled on save.
+    ``settings`` holds the resolved settings per component and of the protocol, never the seed or the sample seed
+    (the seed of a stochastic model's sampling noise, None for deterministic models; each has its own field), so
+    jobs that differ only by them share ``group_key``; an empty ``group_key`` is filled on save.
     ``id`` and ``run_id`` are set by the store.
     """
 
@@ -23,6 +24,7 @@ class JobRecord:
     masker: str | None = None
     scorer: str | None = None
     seed: int | None = None
+    sample_seed: int | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     source: str = "measured"
     citation: str | None = None
@@ -42,7 +44,7 @@ class JobRecord:
     run_id: str | None = None
 
     def computed_group_key(self) -> str:
-        """The hash of everything that defines the job except its seed."""
+        """The hash of everything that defines the job except its seed and sample seed."""
         return digest({"dataset": self.dataset, "model": self.model, "masker": self.masker,
                        "scorer": self.scorer, "settings": self.settings})
 
@@ -80,5 +82,14 @@ class JobMetric(NamedTuple):
     """A metric row joined with its job, as the leaderboard reads them."""
 
     job: JobRecord
+    metric: str
+    value: float
+
+
+class ScopeMetric(NamedTuple):
+    """A metric row of one scope id (a scene, a video, an anomaly kind) joined with its job."""
+
+    job: JobRecord
+    scope_id: str
     metric: str
     value: float

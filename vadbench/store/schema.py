@@ -17,7 +17,7 @@ from sqlalchemy.types import TypeDecorator
 RUN_STATUSES = ("running", "done", "failed", "interrupted")
 JOB_STATUSES = ("done", "failed")
 SOURCES = ("measured", "reported")
-SCOPES = ("dataset", "scene", "video")
+SCOPES = ("dataset", "scene", "video", "kind")
 
 # The unique index on eval_key only covers jobs a rerun may skip: done, measured ones.
 DONE_MEASURED = "status = 'done' AND source = 'measured'"
@@ -79,7 +79,8 @@ class Run(Base):
 
 
 class Job(Base):
-    """One (dataset, model, masker, scorer, seed, settings) result: measured by a run, or reported by a paper."""
+    """One (dataset, model, masker, scorer, seed, sample seed, settings) result: measured by a run, or reported by a
+    paper."""
 
     __tablename__ = "jobs"
     __table_args__ = (
@@ -101,6 +102,7 @@ class Job(Base):
     masker: Mapped[str | None] = mapped_column(String(100))
     scorer: Mapped[str | None] = mapped_column(String(100))
     seed: Mapped[int | None] = mapped_column(Integer)
+    sample_seed: Mapped[int | None] = mapped_column(Integer)  # seed of a stochastic model's sampling noise
     settings: Mapped[dict] = mapped_column(JSON)
     group_key: Mapped[str | None] = mapped_column(String(64), index=True)
     eval_key: Mapped[str | None] = mapped_column(String(64))
