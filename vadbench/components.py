@@ -86,6 +86,11 @@ class Dataset(Protocol):
     def check(self) -> CheckReport:
         """Validate the dataset root without decoding everything; never raises for a bad root."""
 
+    # Optional: ``anomaly_kinds(video) -> dict[str, np.ndarray] | None``, bool ``f`` per anomaly kind name of a test
+    # video (the frames where an abnormal object of that kind is labelled), disjoint and adding up to ``labels``;
+    # kinds with no frame are left out, and None means the dataset does not name kinds. The evaluation then also
+    # reports metrics per kind (scope "kind").
+
 
 @runtime_checkable
 class Masker(Protocol):
@@ -104,11 +109,25 @@ class Masker(Protocol):
 class FitContext:
     """What the runner hands a model's ``fit``: where to write, the seed, the device and the protocol window."""
 
-    workdir: Path  # the fit stage's content-addressed folder; checkpoints go here, resume reads from here
+    workdir: Path  # the fit stage's content-addressed folder; checkpoints go here, resume reads from here. A
+    # ``train_log.jsonl`` there (one JSON object per step with ``step`` and ``loss``, optionally ``lr``) is drawn
+    # by ``vadbench plot``.
     seed: int
     device: str
     window: int  # L, the window length of the protocol
     progress: Callable[..., Any]  # progress(description, total) -> task with advance(n=1) and update(**fields)
+
+
+@dataclass(frozen=True)
+class WindowSeeds:
+    """Seeds of the sampling noise of a batch of test windows, handed to stochastic models' ``reconstruct``.
+
+    ``windows[i]`` derives from (sample seed, video id, start frame of window ``i``), so a window's draw never
+    depends on what else ran in the process; ``shared`` derives from the sample seed alone (one draw for all).
+    """
+
+    shared: int
+    windows: tuple[int, ...]
 
 
 @runtime_checkable
@@ -140,7 +159,9 @@ class Model(Protocol):
     def provenance(self) -> dict[str, Any]:
         """Facts about how the last call ran (e.g. which code path), stored with the job."""
 
-    # Optional: ``inference_settings`` (names of settings that do not change training, so changing them reuses the
+    # Optional: ``stochastic = True`` (``reconstruct`` then takes a third argument, the windows' ``WindowSeeds``,
+    # may return ``b k l c h w`` with one reconstruction per draw, and the job runs once per ``--sample-seed``),
+    # ``inference_settings`` (names of settings that do not change training, so changing them reuses the
     # checkpoint) and ``fingerprint() -> str`` (identity of external inputs such as score files).
 
 

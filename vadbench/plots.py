@@ -11,6 +11,7 @@ from vadbench import paths
 from vadbench.runner import artifacts
 
 VIDEOS_PER_FIGURE = 12
+TRAINING_LOG = "train_log.jsonl"  # what a learned model's fit may write in its folder (components.FitContext)
 
 
 def plot_job(job: Any, frames_file: Path, out_dir: Path, top: int = 4) -> list[Path]:
@@ -29,7 +30,47 @@ def plot_job(job: Any, frames_file: Path, out_dir: Path, top: int = 4) -> list[P
         chunk = videos[first:first + VIDEOS_PER_FIGURE]
         written.append(_score_curves(chunk, scores, labels, out_dir / f"{stem}_scores{page}.png", title))
     grid = _reconstruction_grid(job, scores, out_dir / f"{stem}_reconstructions.png", top)
-    return written + ([grid] if grid else [])
+    curve = _training_curve(job, out_dir / f"{stem}_training.png")
+    return written + [figure for figure in (grid, curve) if figure]
+
+
+def _training_curve(job: Any, path: Path) -> Path | None:
+    """Loss (log scale) and learning rate against the step, from the fit stage's ``train_log.jsonl`` if any."""
+    import json
+
+    import matplotlib.pyplot as plt
+
+    log = paths.stage_cache() / "fit" / str(job.fit_key) / TRAINING_LOG
+    if not log.is_file():
+        return None
+    records = []
+    for line in log.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    if not records:
+        return None
+    steps = np.array([record["step"] for record in records])
+    loss = np.array([record["loss"] for record in records])
+    figure, axis = plt.subplots(figsize=(6, 3))
+    axis.plot(steps, loss, color="tab:blue", linewidth=0.6, alpha=0.35, label="loss")
+    window = max(1, len(loss) // 50)
+    smoothed = np.convolve(loss, np.ones(window) / window, mode="valid")
+    axis.plot(steps[window - 1:], smoothed, color="tab:blue", linewidth=1.5, label=f"loss, mean of {window}")
+    axis.set_yscale("log")
+    axis.set_xlabel("step")
+    axis.set_ylabel("training loss")
+    if "lr" in records[0]:
+        rate = axis.twinx()
+        rate.plot(steps, [record["lr"] for record in records], color="tab:orange", linewidth=1, label="lr")
+        rate.set_ylabel("learning rate", color="tab:orange")
+    axis.legend(loc="upper right", fontsize=7)
+    axis.set_title(f"{job.model} fit {job.fit_key} (seed {job.seed})", fontsize=9)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return path
 
 
 def _score_curves(videos: list[str], scores: dict, labels: dict, path: Path, title: str) -> Path:
@@ -88,7 +129,7 @@ def _reconstruction_grid(job: Any, scores: dict, path: Path, top: int) -> Path |
         window_errors = errors[f"{index}/errors"]
         window, slot = _best_window(stored["starts"], stored["anchors"], window_errors, frame)
         original = np.asarray(dataset.frames(video)[frame])
-        reconstruction = stored["recon"][window, slot]
+        reconstruction = stored["recon"][window, 0, slot]  # the first draw
         error = np.abs(original.astype(np.float32) - reconstruction).mean(axis=2) / 255
         for axis, image, name in zip(axes[row], (original, reconstruction, error),
                                      (f"{video_id} frame {frame}", "reconstruction", f"|error| (score {value:.3g})")):

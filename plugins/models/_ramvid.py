@@ -9,19 +9,30 @@ from typing import Any
 import torch
 from einops import rearrange
 
+from vadbench.components import WindowSeeds
 from vadbench.errors import ConfigError
-from vadbench.nn.diffusion import GaussianDiffusion
-from vadbench.nn.samplers import SAMPLERS, sample
+from vadbench.hashing import digest
+from vadbench.nn.diffusion import PARAMETERISATIONS, GaussianDiffusion
+from vadbench.nn.samplers import SAMPLERS, WindowNoise, respaced_timesteps, sample
 from vadbench.nn.unet import PRESETS, UNet3D, UNetConfig, preset
 
+DIFFUSION_STEPS = 1000
+
 # Training and sampling defaults per preset; a setting left null takes the value here.
+THESIS_RECIPE = {"parameterisation": "eps", "anchor_channel": False, "warmup_steps": 0, "lr_decay": "constant"}
 PRESET_TRAINING: dict[str, dict[str, Any]] = {
     # The thesis: lr 2e-5, batch 2, ~500k steps, ancestral DDPM with 200 of 1000 steps.
-    "full": {"train_steps": 500_000, "batch_size": 2, "lr": 2e-5, "sampler": "ddpm", "sampling_steps": 200},
-    "small": {"train_steps": 100_000, "batch_size": 4, "lr": 1e-4, "sampler": "ddim", "sampling_steps": 50},
+    "full": {"train_steps": 500_000, "batch_size": 2, "lr": 2e-5, "sampler": "ddpm", "sampling_steps": 200,
+             **THESIS_RECIPE},
+    "small": {"train_steps": 100_000, "batch_size": 4, "lr": 1e-4, "sampler": "ddim", "sampling_steps": 50,
+              **THESIS_RECIPE},
     # CPU demos at 32x32: a short run and ten DDIM steps per window (docs/models.md has its measured cost and AUC).
-    "tiny": {"train_steps": 300, "batch_size": 2, "lr": 1e-3, "sampler": "ddim", "sampling_steps": 10},
+    "tiny": {"train_steps": 300, "batch_size": 2, "lr": 1e-3, "sampler": "ddim", "sampling_steps": 10,
+             **THESIS_RECIPE},
 }
+LR_DECAYS = ("constant", "cosine")
+COMBINE_RULES = ("errors", "mean")
+NOISE_RULES = ("window", "common")
 
 
 @dataclass(frozen=True)
@@ -31,21 +42,29 @@ class RamvidSettings:
     preset: str
     mixer: str
     mixer_options: dict[str, Any]
+    parameterisation: str
+    anchor_channel: bool
     train_steps: int
     epochs: float | None
     batch_size: int
     lr: float
+    warmup_steps: int
+    lr_decay: str
     weight_decay: float
     grad_clip: float
     ema: float
     checkpoint_every: int
+    keep_checkpoints: bool
     checkpointing: bool
     sampler: str
     sampling_steps: int
     eta: float
+    start_step: int | None
+    samples: int
+    combine: str
+    noise: str
     infer_batch_size: int
     use_ema: bool
-    sample_seed: int
 
     @classmethod
     def resolve(cls, preset: str, mixer: str, **settings: Any) -> RamvidSettings:
@@ -58,15 +77,24 @@ class RamvidSettings:
         return resolved
 
     def validate(self) -> None:
-        if self.sampler not in SAMPLERS:
-            raise ConfigError(f"model setting sampler='{self.sampler}' is unknown; "
-                              f"valid samplers: {', '.join(SAMPLERS)}")
+        choices = {"sampler": (self.sampler, SAMPLERS, "samplers"),
+                   "parameterisation": (self.parameterisation, PARAMETERISATIONS, "parameterisations"),
+                   "lr_decay": (self.lr_decay, LR_DECAYS, "decays"), "combine": (self.combine, COMBINE_RULES, "rules"),
+                   "noise": (self.noise, NOISE_RULES, "rules")}
+        for key, (value, valid, plural) in choices.items():
+            if value not in valid:
+                raise ConfigError(f"model setting {key}={value!r} is unknown; valid {plural}: {', '.join(valid)}")
         positive = {"train_steps": self.train_steps, "batch_size": self.batch_size,
                     "sampling_steps": self.sampling_steps, "infer_batch_size": self.infer_batch_size,
-                    "checkpoint_every": self.checkpoint_every}
+                    "checkpoint_every": self.checkpoint_every, "samples": self.samples}
         for key, value in positive.items():
-            if not isinstance(value, int) or value < 1:
+            if not _is_int(value) or value < 1:
                 raise ConfigError(f"model setting {key}={value!r} must be an integer >= 1")
+        if not _is_int(self.warmup_steps) or self.warmup_steps < 0:
+            raise ConfigError(f"model setting warmup_steps={self.warmup_steps!r} must be an integer >= 0")
+        if self.start_step is not None and (not _is_int(self.start_step) or not 0 <= self.start_step < DIFFUSION_STEPS):
+            raise ConfigError(f"model setting start_step={self.start_step!r} must be null (sample from pure noise) "
+                              f"or an integer from 0 to {DIFFUSION_STEPS - 1} (the diffusion step to noise to)")
         if self.epochs is not None and not self.epochs > 0:
             raise ConfigError(f"model setting epochs={self.epochs!r} must be > 0 (or null to use train_steps)")
         if not 0.0 <= self.ema < 1.0:
@@ -75,10 +103,21 @@ class RamvidSettings:
             raise ConfigError(f"model setting mixer_options={self.mixer_options!r} must be a mapping")
 
     def unet(self) -> UNetConfig:
-        return preset(self.preset, mixer=self.mixer, mixer_options=dict(self.mixer_options))
+        return preset(self.preset, mixer=self.mixer, mixer_options=dict(self.mixer_options),
+                      anchor_channel=bool(self.anchor_channel))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @property
+    def nfe_per_window(self) -> int:
+        """Network evaluations per test window: the sampler's steps (from ``start_step``) times ``samples``."""
+        first = DIFFUSION_STEPS - 1 if self.start_step is None else self.start_step
+        return self.samples * len(respaced_timesteps(first + 1, min(self.sampling_steps, first + 1)))
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 class RamvidModel:
@@ -86,17 +125,18 @@ class RamvidModel:
 
     output = "reconstruction"
     learned = True
+    stochastic = True  # reconstruct takes the windows' noise seeds; a job per sample seed
     # Settings that only shape inference: changing them reuses the trained checkpoint (the fit stage's cache key).
-    inference_settings = frozenset({"sampler", "sampling_steps", "eta", "infer_batch_size", "use_ema", "sample_seed"})
+    inference_settings = frozenset({"sampler", "sampling_steps", "eta", "start_step", "samples", "combine", "noise",
+                                    "infer_batch_size", "use_ema"})
 
     def __init__(self, name: str, mixer: str, preset: str = "full", **settings: Any) -> None:
         self.name = name
         self.settings = RamvidSettings.resolve(preset, mixer, **settings)
-        self.diffusion = GaussianDiffusion()
+        self.diffusion = GaussianDiffusion(DIFFUSION_STEPS, parameterisation=self.settings.parameterisation)
         self.net: UNet3D | None = None
         self.device = torch.device("cpu")
         self._loaded: dict[str, Any] = {}
-        self._generator: torch.Generator | None = None
 
     def fit(self, dataset, masker, ctx) -> Path:
         """Train on ``dataset``'s normal training videos (resuming from ``ctx.workdir``); returns the checkpoint."""
@@ -107,51 +147,79 @@ class RamvidModel:
         return checkpoint
 
     def load(self, checkpoint: Path, device: str) -> None:
-        """Load the EMA weights of ``checkpoint`` (raw weights with ``use_ema=false``) onto ``device``."""
-        from vadbench_plugins.models._ramvid_train import read_checkpoint
+        """Load the EMA weights of ``checkpoint`` (raw weights with ``use_ema=false``) onto ``device``; the network
+        and its parameterisation are the checkpoint's own."""
+        from vadbench_plugins.models._ramvid_train import read_checkpoint, training_summary
 
         state = read_checkpoint(Path(checkpoint))
         config = UNetConfig.from_dict(state["config"]["unet"])
         if config.mixer != self.settings.mixer:
             raise ConfigError(f"{checkpoint} holds a '{config.mixer}' model, not '{self.settings.mixer}'; "
                               f"evaluate it with the {config.mixer}-ramvid model")
+        parameterisation = state["config"]["settings"].get("parameterisation", "eps")
+        self.diffusion = GaussianDiffusion(DIFFUSION_STEPS, parameterisation=parameterisation)
         net = UNet3D(config, checkpointing=False)
         weights = "ema" if self.settings.use_ema else "raw"
         net.load_state_dict(ema_weights(state["ema"]) if self.settings.use_ema else state["model"])
         self.device = torch.device(device)
         self.net = net.to(self.device).eval()
-        self._generator = torch.Generator(device=self.device).manual_seed(self.settings.sample_seed)
         self._loaded = {"checkpoint": str(checkpoint), "step": int(state["step"]), "weights": weights,
-                        "parameters": sum(p.numel() for p in net.parameters()), "unet": config.to_dict()}
+                        "parameterisation": parameterisation,
+                        "parameters": sum(p.numel() for p in net.parameters()), "unet": config.to_dict(),
+                        "training": training_summary(Path(checkpoint).parent, int(state["step"]))}
 
     @torch.no_grad()
-    def reconstruct(self, clips: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
-        """``clips``: float ``b l c h w`` in [0, 1]; ``anchors``: bool ``l`` -> ``b l c h w`` in [0, 1] whose anchor
-        frames are the input's. Windows go through the sampler ``infer_batch_size`` at a time."""
+    def reconstruct(self, clips: torch.Tensor, anchors: torch.Tensor, seeds: WindowSeeds) -> torch.Tensor:
+        """``clips``: float ``b l c h w`` in [0, 1]; ``anchors``: bool ``l``; ``seeds``: the windows' noise seeds.
+
+        Returns ``b l c h w`` in [0, 1] whose anchor frames are the input's, or ``b k l c h w`` (one per draw) when
+        ``samples`` = k > 1 with ``combine="errors"``; ``combine="mean"`` averages the k draws. Draw ``j`` of a window
+        is seeded by its seed (``noise="window"``) or the job's shared seed (``noise="common"``) and ``j``, so it
+        never depends on the other windows of the call, and draw 0 is the single-sample path.
+        """
         if self.net is None:
             raise ConfigError(f"model '{self.name}' has no weights: call load(checkpoint, device) or fit first")
         if clips.ndim != 5 or anchors.shape != (clips.shape[1],) or anchors.dtype != torch.bool:
             raise ValueError(f"reconstruct needs clips b l c h w and bool anchors l, got clips {tuple(clips.shape)} "
                              f"and anchors {tuple(anchors.shape)} {anchors.dtype}")
+        if len(seeds.windows) != len(clips):
+            raise ValueError(f"{len(seeds.windows)} window seeds for {len(clips)} windows")
+        s = self.settings
+        window_seeds = [seeds.shared] * len(clips) if s.noise == "common" else list(seeds.windows)
+        draws = torch.stack([self._draw(clips, anchors, [draw_seed(seed, j) for seed in window_seeds])
+                             for j in range(s.samples)], dim=1)  # b k l c h w
+        draws[:, :, anchors] = clips[:, None, anchors].to(draws.dtype)
+        if s.samples == 1:
+            return draws[:, 0]
+        return draws.mean(dim=1) if s.combine == "mean" else draws
+
+    def _draw(self, clips: torch.Tensor, anchors: torch.Tensor, seeds: list[int]) -> torch.Tensor:
+        """One sample per window, ``infer_batch_size`` windows per sampler call: ``b l c h w`` in [0, 1]."""
         s = self.settings
         outputs = []
-        for chunk in clips.split(s.infer_batch_size):
+        for first in range(0, len(clips), s.infer_batch_size):
+            chunk = clips[first:first + s.infer_batch_size]
             x0 = rearrange(chunk.to(self.device, torch.float32), "b l c h w -> b c l h w") * 2 - 1
+            noise = WindowNoise(seeds[first:first + s.infer_batch_size], self.device)
             with autocast(self.device):
-                video = sample(self.net, self.diffusion, x0, anchors.to(self.device), method=s.sampler,
-                               steps=s.sampling_steps, eta=s.eta, generator=self._generator)
+                video = sample(self.net, self.diffusion, x0, anchors.to(self.device), noise=noise,
+                               method=s.sampler, steps=s.sampling_steps, eta=s.eta, start_step=s.start_step)
             outputs.append(rearrange((video.float() + 1) / 2, "b c l h w -> b l c h w").clamp(0, 1).cpu())
-        result = torch.cat(outputs)
-        result[:, anchors] = clips[:, anchors].to(result.dtype)
-        return result
+        return torch.cat(outputs)
 
     def provenance(self) -> dict[str, Any]:
         """Weights, sampler, steps, mixer code paths, device and dtype of the last ``reconstruct``."""
         s = self.settings
         paths = sorted({str(m.path_used) for m in self.net.modules() if hasattr(m, "path_used")}) if self.net else []
         return {**self._loaded, "settings": s.to_dict(), "sampler": s.sampler, "sampling_steps": s.sampling_steps,
-                "eta": s.eta, "nfe_per_window": s.sampling_steps, "mixer": s.mixer, "mixer_path": paths,
+                "eta": s.eta, "start_step": s.start_step, "samples": s.samples, "combine": s.combine,
+                "noise": s.noise, "nfe_per_window": s.nfe_per_window, "mixer": s.mixer, "mixer_path": paths,
                 "device": str(self.device), "dtype": "bfloat16" if self.device.type == "cuda" else "float32"}
+
+
+def draw_seed(window_seed: int, draw: int) -> int:
+    """The seed of draw ``draw`` of a window: the window's own seed for draw 0, a derived one after."""
+    return window_seed if draw == 0 else int(digest([window_seed, draw]), 16) & (2**63 - 1)
 
 
 def autocast(device: torch.device) -> torch.autocast:

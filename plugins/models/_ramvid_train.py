@@ -1,14 +1,20 @@
-"""Training a RaMViD model: clip sampling, the train loop (AdamW, clipping, EMA, bf16 on CUDA, DDP) and
-checkpoints (atomic writes, ``weights_only`` loads, resume from the last one).
+"""Training a RaMViD model: clip sampling, the train loop (AdamW with warm-up and decay, clipping, EMA, bf16 on
+CUDA, DDP), the training log and checkpoints (atomic writes, ``weights_only`` loads, resume from the last one).
 
-Each step draws its clips, anchors, timesteps and noise from generators seeded by ``(seed, rank, step)``, so a
-resumed run takes bit-identical next steps without saving any random state.
+Each step draws its clips, anchors, timesteps and noise from generators seeded by ``(seed, rank, step)``, and its
+learning rate is a function of the step, so a resumed run takes bit-identical next steps without saving any random
+state. Every step appends a line to ``train_log.jsonl`` beside the checkpoints (step, loss, learning rate, EMA
+decay, steps/s); lines are written before the checkpoint that covers them, and a resume drops the lines past its
+checkpoint, so an interrupted and resumed fit leaves the log of one uninterrupted fit (but for the rates).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,11 +24,12 @@ from torch import nn
 
 from vadbench.errors import ConfigError, DatasetError
 from vadbench.nn.diffusion import GaussianDiffusion
-from vadbench.nn.ema import ema_model
+from vadbench.nn.ema import ema_model, last_decay
 from vadbench.nn.unet import UNet3D
 from vadbench_plugins.models._ramvid import RamvidSettings, autocast
 
 CHECKPOINT_FORMAT = 1
+LOG_NAME = "train_log.jsonl"
 
 
 class ClipSampler:
@@ -93,19 +100,91 @@ def train(settings: RamvidSettings, diffusion: GaussianDiffusion, dataset, maske
 
     net.train()
     checkpoint = last
+    log = TrainingLog(workdir / LOG_NAME, keep_through=start) if rank == 0 else None
     with ctx.progress(f"training {settings.mixer}-ramvid ({settings.preset})", steps) as task:
         task.advance(start)
         for step in range(start, steps):
+            clock = time.perf_counter()
+            lr = learning_rate(settings, step, steps)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
             loss = train_step(model, net, ema, optimizer, diffusion, clips, masker, settings,
                               step_seed=(ctx.seed, rank, step), device=device)
             task.advance()
             task.update(loss=loss)
+            if log is not None:
+                log.add({"step": step + 1, "loss": loss, "lr": lr,
+                         "ema_decay": last_decay(int(ema.n_averaged), settings.ema),
+                         "steps_per_s": 1.0 / max(time.perf_counter() - clock, 1e-9)})
             if (step + 1) % settings.checkpoint_every == 0 or step + 1 == steps:
                 if rank == 0:
-                    checkpoint = write_checkpoint(workdir, step + 1, net, ema, optimizer, config)
+                    log.flush()
+                    checkpoint = write_checkpoint(workdir, step + 1, net, ema, optimizer, config,
+                                                  keep_older=settings.keep_checkpoints)
                 if world_size > 1:
                     torch.distributed.barrier()
     return checkpoint if rank == 0 else workdir / checkpoint_name(steps)
+
+
+def learning_rate(settings: RamvidSettings, step: int, steps: int) -> float:
+    """The learning rate of (0-based) ``step`` of ``steps``: linear warm-up over ``warmup_steps``, then constant
+    or a cosine decay to zero at the last step."""
+    if step < settings.warmup_steps:
+        return settings.lr * (step + 1) / settings.warmup_steps
+    if settings.lr_decay == "constant":
+        return settings.lr
+    span = max(steps - settings.warmup_steps, 1)
+    return settings.lr * 0.5 * (1 + math.cos(math.pi * (step - settings.warmup_steps) / span))
+
+
+class TrainingLog:
+    """``train_log.jsonl``: one JSON object per optimiser step, appended in blocks by ``flush``.
+
+    Opening it keeps the lines of steps up to ``keep_through`` (the checkpoint a fit resumes from) and drops later
+    ones, which a killed fit wrote past its last checkpoint.
+    """
+
+    def __init__(self, path: Path, keep_through: int) -> None:
+        self.path = path
+        self.pending: list[dict[str, float]] = []
+        kept = [line for line in read_log(path) if line["step"] <= keep_through]
+        _write_text_atomic(path, "".join(json.dumps(line) + "\n" for line in kept))
+
+    def add(self, record: dict[str, float]) -> None:
+        self.pending.append(record)
+
+    def flush(self) -> None:
+        with open(self.path, "a") as handle:
+            handle.write("".join(json.dumps(record) + "\n" for record in self.pending))
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.pending = []
+
+
+def read_log(path: Path) -> list[dict[str, float]]:
+    """The records of a training log (none when it does not exist); a torn last line is ignored."""
+    if not path.is_file():
+        return []
+    records = []
+    for line in path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return records
+
+
+def training_summary(workdir: Path, step: int) -> dict[str, float] | None:
+    """What the store keeps of a fit's log up to ``step``: steps logged, final loss (mean of the last tenth of the
+    steps), final learning rate and EMA decay, and the median steps/s; None without a log."""
+    records = [record for record in read_log(workdir / LOG_NAME) if record["step"] <= step]
+    if not records:
+        return None
+    tail = records[-max(1, len(records) // 10):]
+    rates = sorted(record["steps_per_s"] for record in records)
+    return {"steps": len(records), "final_loss": sum(r["loss"] for r in tail) / len(tail),
+            "final_lr": records[-1]["lr"], "final_ema_decay": records[-1]["ema_decay"],
+            "steps_per_s": rates[len(rates) // 2], "log": str(workdir / LOG_NAME)}
 
 
 def train_step(model: nn.Module, net: UNet3D, ema, optimizer, diffusion: GaussianDiffusion, clips: ClipSampler,
@@ -154,19 +233,35 @@ def last_checkpoint(workdir: Path) -> Path | None:
     return found[-1] if found else None
 
 
-def write_checkpoint(workdir: Path, step: int, net: UNet3D, ema, optimizer, config: dict[str, Any]) -> Path:
-    """Write model, EMA, optimiser, step and config atomically (temp file + rename); drop older checkpoints."""
+def write_checkpoint(workdir: Path, step: int, net: UNet3D, ema, optimizer, config: dict[str, Any], *,
+                     keep_older: bool = False) -> Path:
+    """Write model, EMA, optimiser, step and config atomically (a temporary file of this process + rename); then
+    drop older checkpoints unless ``keep_older`` (another process may have removed them already)."""
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / checkpoint_name(step)
-    temp = path.with_suffix(".tmp")
     state = {"format": CHECKPOINT_FORMAT, "step": step, "config": config, "model": net.state_dict(),
              "ema": ema.state_dict(), "optimizer": optimizer.state_dict()}
-    torch.save(state, temp)
-    os.replace(temp, path)
-    for old in workdir.glob("ckpt-*.pt"):
-        if old != path:
-            old.unlink()
+    fd, temp = tempfile.mkstemp(dir=workdir, prefix=".tmp-ckpt-", suffix=".pt")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(state, handle)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    if not keep_older:
+        for old in workdir.glob("ckpt-*.pt"):
+            if old != path:
+                old.unlink(missing_ok=True)
     return path
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(temp, path)
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:

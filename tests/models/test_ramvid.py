@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import numpy as np
@@ -10,18 +9,21 @@ import pytest
 import torch
 
 from vadbench import plugins
-from vadbench.components import FitContext
+from vadbench.components import FitContext, WindowSeeds
 from vadbench.errors import ConfigError, DatasetError
 from vadbench.masking import selective_anchors
 from vadbench.progress import progress
 
 WINDOW = 8
 FAST = {"preset": "tiny", "batch_size": 2, "sampling_steps": 3}
-HAS_MAMBA = importlib.util.find_spec("vadbench.nn.mamba") is not None
 
 
 def build(kind, name, **settings):
     return plugins.registry(kind).get(name).build(**settings)
+
+
+def seeds(count, first=0):
+    return WindowSeeds(shared=99, windows=tuple(range(first, first + count)))
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +64,7 @@ def test_fit_resume_takes_bit_identical_next_steps(dataset, tmp_path):
     fit(build("model", "attention-ramvid", train_steps=2, **FAST), dataset, tmp_path / "b")
     resumed = fit(build("model", "attention-ramvid", train_steps=4, **FAST), dataset, tmp_path / "b")
     assert straight.name == resumed.name == "ckpt-00000004.pt"
-    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["ckpt-00000004.pt"]
+    assert sorted(p.name for p in (tmp_path / "b").iterdir()) == ["ckpt-00000004.pt", "train_log.jsonl"]
     a, b = (torch.load(path, weights_only=True) for path in (straight, resumed))
     for part in ("model", "ema"):
         assert a[part].keys() == b[part].keys()
@@ -82,7 +84,7 @@ def test_reconstruct_keeps_anchors_and_reports_provenance(dataset, tmp_path):
     checkpoint = fit(model, dataset, tmp_path)
     clips = torch.rand(3, WINDOW, 3, 16, 16)
     anchors = torch.from_numpy(selective_anchors(WINDOW))
-    out = model.reconstruct(clips, anchors)
+    out = model.reconstruct(clips, anchors, seeds(3))
     assert out.shape == clips.shape and out.min() >= 0 and out.max() <= 1
     assert torch.equal(out[:, anchors], clips[:, anchors])
     assert not torch.equal(out[:, ~anchors], clips[:, ~anchors])
@@ -96,6 +98,77 @@ def test_reconstruct_keeps_anchors_and_reports_provenance(dataset, tmp_path):
     assert not all(torch.equal(a, b) for a, b in zip(raw.net.parameters(), model.net.parameters()))
 
 
+def test_resumed_fit_continues_the_same_log(dataset, tmp_path):
+    from vadbench_plugins.models._ramvid_train import LOG_NAME, read_log
+
+    recipe = dict(FAST, warmup_steps=2, lr_decay="cosine", lr=0.01, checkpoint_every=2)
+    fit(build("model", "attention-ramvid", train_steps=4, **recipe), dataset, tmp_path / "a")
+    fit(build("model", "attention-ramvid", train_steps=2, **recipe), dataset, tmp_path / "b")
+    with open(tmp_path / "b" / LOG_NAME, "a") as log:  # a kill after step 3 leaves a line past the checkpoint
+        log.write('{"step": 3, "loss": 9.0, "lr": 0, "ema_decay": 0, "steps_per_s": 1}\n{"step": 4, "lo')
+    model = build("model", "attention-ramvid", train_steps=4, **recipe)
+    fit(model, dataset, tmp_path / "b")
+    straight, resumed = (read_log(tmp_path / run / LOG_NAME) for run in ("a", "b"))
+    assert [r["step"] for r in resumed] == [1, 2, 3, 4]
+    for a, b in zip(straight, resumed):
+        assert (a["loss"], a["lr"], a["ema_decay"]) == (b["loss"], b["lr"], b["ema_decay"])
+    # warm-up 0.005, 0.01, then cosine from 0.01 to 0.005 at the last of the two remaining steps
+    assert [r["lr"] for r in straight] == pytest.approx([0.005, 0.01, 0.01, 0.005])
+    assert straight[0]["ema_decay"] == 0.0 and straight[1]["ema_decay"] == pytest.approx(2 / 11)
+    summary = model.provenance()["training"]
+    assert summary["steps"] == 4 and summary["final_loss"] == pytest.approx(straight[-1]["loss"])
+
+
+def test_keep_checkpoints_keeps_every_intermediate_one(dataset, tmp_path):
+    fit(build("model", "attention-ramvid", train_steps=4, checkpoint_every=2, keep_checkpoints=True, **FAST),
+        dataset, tmp_path)
+    assert sorted(p.name for p in tmp_path.glob("ckpt-*.pt")) == ["ckpt-00000002.pt", "ckpt-00000004.pt"]
+
+
+@pytest.mark.parametrize("recipe", [{"parameterisation": "x0", "anchor_channel": True},
+                                    {"parameterisation": "v", "anchor_channel": False}])
+def test_recipes_train_and_fill_windows(dataset, tmp_path, recipe):
+    model = build("model", "attention-ramvid", train_steps=2, **FAST, **recipe)
+    checkpoint = fit(model, dataset, tmp_path, masker="selective")
+    anchors = torch.from_numpy(selective_anchors(WINDOW))
+    clips = torch.rand(2, WINDOW, 3, 16, 16)
+    out = model.reconstruct(clips, anchors, seeds(2))
+    assert torch.equal(out[:, anchors], clips[:, anchors]) and out.min() >= 0 and out.max() <= 1
+    assert model.provenance()["parameterisation"] == recipe["parameterisation"]
+    # the checkpoint decides the parameterisation and the network, whatever the evaluating model's settings say
+    other = build("model", "attention-ramvid", **FAST)
+    other.load(checkpoint, "cpu")
+    assert torch.equal(other.reconstruct(clips, anchors, seeds(2)), out)
+
+
+def test_draws_are_seeded_per_window(dataset, tmp_path):
+    """K = 1 is draw 0 of K draws; a window's draws do not depend on its batch; common noise is one draw."""
+    single = build("model", "attention-ramvid", train_steps=2, infer_batch_size=2, **FAST)
+    checkpoint = fit(single, dataset, tmp_path)
+    anchors = torch.from_numpy(selective_anchors(WINDOW))
+    clips = torch.rand(3, WINDOW, 3, 16, 16)
+    one = single.reconstruct(clips, anchors, seeds(3))
+    # the same noise alone as in a batch (equal up to the float round-off of other batch sizes' kernels)
+    torch.testing.assert_close(single.reconstruct(clips[1:2], anchors, seeds(1, first=1)), one[1:2])
+    assert torch.equal(single.reconstruct(clips, anchors, seeds(3)), one)
+
+    def loaded(**settings):
+        model = build("model", "attention-ramvid", infer_batch_size=2, **FAST, **settings)
+        model.load(checkpoint, "cpu")
+        return model
+
+    draws = loaded(samples=3).reconstruct(clips, anchors, seeds(3))
+    assert draws.shape == (3, 3, *clips.shape[1:]) and torch.equal(draws[:, 0], one)
+    assert not torch.equal(draws[:, 1], draws[:, 0])
+    mean = loaded(samples=3, combine="mean").reconstruct(clips, anchors, seeds(3))
+    torch.testing.assert_close(mean, draws.mean(dim=1))
+    same = clips[:1].expand(2, -1, -1, -1, -1)
+    common = loaded(noise="common").reconstruct(same, anchors, seeds(2))
+    assert torch.equal(common[0], common[1])
+    assert not torch.equal(*single.reconstruct(same, anchors, seeds(2)))
+    assert loaded(samples=3).provenance()["nfe_per_window"] == 9
+
+
 def test_epochs_set_the_budget(dataset, tmp_path):
     model = build("model", "attention-ramvid", epochs=1, **FAST)
     checkpoint = fit(model, dataset, tmp_path)
@@ -106,7 +179,7 @@ def test_epochs_set_the_budget(dataset, tmp_path):
 def test_unusable_inputs_are_clear_errors(dataset, tmp_path):
     model = build("model", "attention-ramvid", **FAST)
     with pytest.raises(ConfigError, match="has no weights"):
-        model.reconstruct(torch.rand(1, WINDOW, 3, 16, 16), torch.ones(WINDOW, dtype=torch.bool))
+        model.reconstruct(torch.rand(1, WINDOW, 3, 16, 16), torch.ones(WINDOW, dtype=torch.bool), seeds(1))
     with pytest.raises(ConfigError, match="does not exist"):
         model.load(tmp_path / "missing.pt", "cpu")
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
@@ -117,13 +190,12 @@ def test_unusable_inputs_are_clear_errors(dataset, tmp_path):
         model.fit(dataset, build("masker", "selective"), ctx)
 
 
-@pytest.mark.skipif(not HAS_MAMBA, reason="vadbench.nn.mamba (BiMamba) is not written yet")
 def test_mamba_ramvid_trains_and_reconstructs(dataset, tmp_path):
     model = build("model", "mamba-ramvid", train_steps=2, **FAST)
     fit(model, dataset, tmp_path, masker="selective")
     anchors = torch.from_numpy(selective_anchors(WINDOW))
     clips = torch.rand(1, WINDOW, 3, 16, 16)
-    assert torch.equal(model.reconstruct(clips, anchors)[:, anchors], clips[:, anchors])
+    assert torch.equal(model.reconstruct(clips, anchors, seeds(1))[:, anchors], clips[:, anchors])
     facts = model.provenance()
     assert facts["mixer"] == "mamba" and facts["mixer_path"] == ["portable"]
     with pytest.raises(ConfigError, match="holds a 'mamba' model"):

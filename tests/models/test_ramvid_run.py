@@ -32,6 +32,12 @@ def test_attention_ramvid_run_lands_in_the_store(tmp_path, vadbench):
     assert all('"sdpa"' in provenance and '"ema"' in provenance for *_, provenance in jobs)
     assert len(aucs) == 2 and all(0.0 <= value <= 1.0 for (value,) in aucs)
 
+    with sqlite3.connect(tmp_path / "results.db") as connection:
+        (run,) = connection.execute("select id from runs").fetchone()
+    plotted = vadbench("plot", run, "--out", "plots", cwd=tmp_path, env_extra=home(tmp_path))
+    assert plotted.returncode == 0, plotted.stderr
+    assert len(list((tmp_path / "plots").glob("*_training.png"))) == 2  # one loss curve per fit (per masker)
+
     checkpoint = next((tmp_path / "home").rglob("ckpt-00000002.pt"))
     again = vadbench("run", "--model", "attention-ramvid", "--scorer", "l1", "--dataset", "synthetic",
                      "--checkpoint", str(checkpoint), *SMALL, cwd=tmp_path, env_extra=home(tmp_path))

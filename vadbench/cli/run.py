@@ -31,6 +31,9 @@ def register(app: typer.Typer) -> None:
         scorer: ListOption = typer.Option(None, "--scorer", "-s", help="Scorer name(s) [default: mse]."),
         dataset: ListOption = typer.Option(None, "--dataset", "-d", help="Dataset name(s) [default: synthetic]."),
         seed: ListOption = typer.Option(None, "--seed", help="Seed(s) [default: 0]; each seed is its own job."),
+        sample_seed: ListOption = typer.Option(
+            None, "--sample-seed", help="Sampling-noise seed(s) of stochastic models [default: 0]; each is its own "
+                                        "job on the same checkpoint, and the leaderboard averages over them."),
         sigma: ListOption = typer.Option(None, "--sigma", help="Smoothing sigma(s) in frames [default: protocol]."),
         config: Optional[Path] = typer.Option(None, "--config", "-c", help="An mmengine config file (configs/)."),
         cfg_options: ListOption = typer.Option(None, "--cfg-options", "-o",
@@ -41,7 +44,7 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = typer.Option(False, "--overwrite", help="Redo jobs already in the store."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the job table and exit."),
     ) -> None:
-        """Run the cross-product of models x maskers x scorers x datasets x seeds x sigmas."""
+        """Run the cross-product of models x maskers x scorers x datasets x seeds x sample seeds x sigmas."""
         from vadbench.cli.tables import job_table, outcome_table
         from vadbench.runner.run import RunRequest, distributed_rank, execute, plan
         from vadbench.settings import parse_cfg_options
@@ -64,6 +67,8 @@ def register(app: typer.Typer) -> None:
             maskers=split_list(masker) or defaults.get("maskers") or ["selective"],
             scorers=split_list(scorer) or defaults.get("scorers") or ["mse"],
             seeds=[_number(int, s, "--seed") for s in split_list(seed) or defaults.get("seeds") or [0]],
+            sample_seeds=[_number(int, s, "--sample-seed")
+                          for s in split_list(sample_seed) or defaults.get("sample_seeds") or [0]],
             sigmas=[_number(float, s, "--sigma") for s in split_list(sigma) or defaults.get("sigmas") or []] or None,
             config=file_config, cfg_options=parse_cfg_options(cfg_options or []),
             checkpoint=checkpoint, device=device, overwrite=overwrite,

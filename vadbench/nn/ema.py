@@ -13,6 +13,11 @@ def ema_decay(updates: int, max_decay: float) -> float:
     return min(max_decay, (1 + updates) / (10 + updates))
 
 
+def last_decay(updates: int, max_decay: float) -> float:
+    """The decay the ``updates``-th update used (the first one copies the weights: decay 0)."""
+    return 0.0 if updates <= 1 else ema_decay(updates - 1, max_decay)
+
+
 def ema_model(model: nn.Module, max_decay: float = 0.9999) -> AveragedModel:
     """A copy of ``model`` (parameters and buffers) that ``update_parameters(model)`` moves towards ``model``.
 

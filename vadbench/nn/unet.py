@@ -1,4 +1,4 @@
-"""RaMViD's 3D U-Net: an epsilon predictor for videos ``b c f h w`` at a diffusion timestep ``t``.
+"""RaMViD's 3D U-Net: a denoiser for videos ``b c f h w`` at a diffusion timestep ``t``.
 
 Conv3d 3x3x3 everywhere (time is convolved, never downsampled), GroupNorm, SiLU, residual blocks with
 scale-shift timestep conditioning and a zero-initialised last conv, learned stride-(1, 2, 2) downsampling,
@@ -36,6 +36,7 @@ class UNetConfig:
     groups: int = 32
     in_channels: int = 3
     dropout: float = 0.0
+    anchor_channel: bool = False  # one more input channel: 1 on anchor frames, 0 on the frames to fill
 
     @property
     def downsampling(self) -> int:
@@ -166,7 +167,7 @@ class UNet3D(nn.Module):
             mixer = MixerBlock(cout, build_mixer(config.mixer, cout, **options), groups) if mixed else None
             return Stage(ResBlock(cin, cout, emb_dim, groups, dropout), mixer)
 
-        self.stem = conv3(config.in_channels, ch)
+        self.stem = conv3(config.in_channels + int(config.anchor_channel), ch)
         self.down = nn.ModuleList()
         skips, width = [ch], ch
         for level, mult in enumerate(config.mults):
@@ -196,8 +197,9 @@ class UNet3D(nn.Module):
             if isinstance(module, nn.Conv3d) and module.kernel_size != (1, 1, 1):
                 module.to(memory_format=torch.channels_last_3d)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """``x``: ``b c f h w`` noisy video, ``t``: ``b`` timesteps -> predicted noise ``b c f h w``."""
+    def forward(self, x: torch.Tensor, t: torch.Tensor, anchors: torch.Tensor | None = None) -> torch.Tensor:
+        """``x``: ``b c f h w`` noisy video, ``t``: ``b`` timesteps, ``anchors``: bool ``b f`` (read only with
+        ``anchor_channel``) -> the prediction ``b c f h w`` (noise, clean video or v, as trained)."""
         factor = self.config.downsampling
         if x.shape[-2] % factor or x.shape[-1] % factor:
             raise ConfigError(
@@ -205,6 +207,12 @@ class UNet3D(nn.Module):
                 f"({len(self.config.mults)} levels); resize frames to a multiple of {factor} (e.g. 128x128)"
             )
         emb = self.time_embed(timestep_embedding(t, self.config.channels))
+        if self.config.anchor_channel:
+            if anchors is None:
+                raise ValueError("this U-Net was built with anchor_channel=True: pass the bool anchors b f")
+            b, _, f, height, width = x.shape
+            mask = anchors.to(x.dtype)[:, None, :, None, None].expand(b, 1, f, height, width)
+            x = torch.cat([x, mask], dim=1)
         h = self.stem(x.contiguous(memory_format=torch.channels_last_3d))
         skips = [h]
         for block in self.down:

@@ -1,4 +1,5 @@
-"""Jobs: one (dataset, model, masker, scorer, seed, protocol) combination, and the cross-product that makes them."""
+"""Jobs: one (dataset, model, masker, scorer, seed, sample seed, protocol) combination, and the cross-product that
+makes them."""
 
 from __future__ import annotations
 
@@ -22,16 +23,19 @@ class Job:
     scorer: Selected | None
     protocol: dict[str, Any]
     seed: int
+    sample_seed: int | None = None  # the sampling noise's seed (stochastic models only)
     keys: dict[str, str] = field(default_factory=dict)  # fit, infer, score, evaluate
 
     @property
     def label(self) -> str:
         parts = [self.model.name, self.masker.name if self.masker else "-", self.scorer.name if self.scorer else "-",
                  self.dataset.name, f"seed {self.seed}"]
+        if self.sample_seed is not None:
+            parts.append(f"draw {self.sample_seed}")
         return " / ".join(parts)
 
     def settings(self) -> dict[str, Any]:
-        """Everything that determines the job's result except its seed, as stored with it."""
+        """Everything that determines the job's result except its seeds, as stored with it."""
         def component(selected: Selected | None) -> dict[str, Any] | None:
             return None if selected is None else {"name": selected.name, "settings": selected.settings}
 
@@ -40,26 +44,30 @@ class Job:
 
 
 def expand(resolved: dict[tuple[str, str], Selected], selection: dict[str, list[str]], seeds: list[int],
-           sigmas: list[float] | None, model_outputs: dict[str, str]) -> list[Job]:
-    """The cross-product datasets x models x maskers x scorers x seeds x sigmas.
+           sigmas: list[float] | None, model_shapes: dict[str, tuple[str, bool]],
+           sample_seeds: list[int] | None = None) -> list[Job]:
+    """The cross-product datasets x models x maskers x scorers x seeds x sample seeds x sigmas.
 
-    Maskers and scorers only apply to reconstruction models; a "scores" model gets one job per dataset, seed and
-    sigma with neither.
+    ``model_shapes`` maps each model to (output, stochastic). Maskers and scorers only apply to reconstruction
+    models; a "scores" model gets one job per dataset, seed and sigma with neither. Sample seeds only apply to
+    stochastic models; the others get one job with ``sample_seed`` None.
     """
     protocol = resolved[("protocol", "protocol")].settings
     sigma_values = sigmas if sigmas else [protocol["sigma"]]
     jobs = []
     for dataset, model, seed, sigma in itertools.product(selection["dataset"], selection["model"], seeds,
                                                          sigma_values):
+        output, stochastic = model_shapes[model]
         job_protocol = {**protocol, "sigma": float(sigma)}
-        if model_outputs[model] == "scores":
+        if output == "scores":
             pairs: list[tuple[str | None, str | None]] = [(None, None)]
         else:
             pairs = list(itertools.product(selection["masker"], selection["scorer"]))
-        for masker, scorer in pairs:
+        draws: list[int | None] = list(sample_seeds or [0]) if stochastic else [None]
+        for (masker, scorer), sample_seed in itertools.product(pairs, draws):
             jobs.append(Job(
                 dataset=resolved[("dataset", dataset)], model=resolved[("model", model)],
                 masker=resolved[("masker", masker)] if masker else None,
                 scorer=resolved[("scorer", scorer)] if scorer else None,
-                protocol=job_protocol, seed=seed))
+                protocol=job_protocol, seed=seed, sample_seed=sample_seed))
     return jobs

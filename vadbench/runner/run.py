@@ -28,6 +28,7 @@ class RunRequest:
     maskers: list[str] = field(default_factory=lambda: ["selective"])
     scorers: list[str] = field(default_factory=lambda: ["mse"])
     seeds: list[int] = field(default_factory=lambda: [0])
+    sample_seeds: list[int] = field(default_factory=lambda: [0])
     sigmas: list[float] | None = None
     config: dict[str, Any] = field(default_factory=dict)
     cfg_options: list[tuple[str, Any]] = field(default_factory=list)
@@ -91,8 +92,9 @@ def plan(request: RunRequest, store: Any) -> Plan:
         checkpoint_digest = file_digest(request.checkpoint)
 
     build = _ComponentCache()
-    outputs = {name: build.component("model", resolved[("model", name)], seed=None).output for name in request.models}
-    jobs = expand(resolved, selection, request.seeds, request.sigmas, outputs)
+    models = {name: build.component("model", resolved[("model", name)], seed=None) for name in request.models}
+    shapes = {name: (model.output, bool(getattr(model, "stochastic", False))) for name, model in models.items()}
+    jobs = expand(resolved, selection, request.seeds, request.sigmas, shapes, request.sample_seeds)
     planned = []
     for job in jobs:
         dataset = build.component("dataset", job.dataset)
@@ -178,6 +180,8 @@ def distributed_rank() -> int:
 
 def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_stages: dict[str, str],
              record_type: type) -> JobOutcome:
+    from vadbench.evaluation.protocol import MetricRow
+
     job, parts, device = planned.job, planned.parts, plan.device
     reset_peak_memory(device)
     started_at, clock = datetime.now(timezone.utc), time.perf_counter()
@@ -191,8 +195,8 @@ def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_st
         infer_folder = _stage(failed_stages, job.keys["infer"], lambda: stages.infer(job, parts, checkpoint, device))
         errors = stages.score(job, parts, infer_folder, device)
         result = stages.evaluate(job, parts, errors)
-        metrics = result.rows
         stored = stages.artifacts.load_json(infer_folder / "done.json") or {}
+        metrics = [*result.rows, MetricRow("dataset", job.dataset.name, "nfe_per_frame", stored.get("nfe_per_frame", 0.0))]
         provenance.update({"checkpoint": str(checkpoint) if checkpoint else None, **stored.get("provenance", {})})
     except KeyboardInterrupt:
         raise
@@ -201,7 +205,8 @@ def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_st
         provenance["traceback"] = traceback.format_exc(limit=8)
     record = record_type(
         dataset=job.dataset.name, model=job.model.name, masker=job.masker.name if job.masker else None,
-        scorer=job.scorer.name if job.scorer else None, seed=job.seed, settings=job.settings(),
+        scorer=job.scorer.name if job.scorer else None, seed=job.seed, sample_seed=job.sample_seed,
+        settings=job.settings(),
         eval_key=job.keys["evaluate"], fit_key=job.keys["fit"],
         infer_key=job.keys["infer"], score_key=job.keys["score"], status="failed" if error else "done",
         error=error or None, provenance=provenance, wall_time=time.perf_counter() - clock,

@@ -2,9 +2,12 @@
 
 - fit: (model, masker, dataset, training settings, window, seed) -> checkpoint (skipped for non-learned models
   and when the user passes ``--checkpoint``).
-- infer: (checkpoint, test split, window, stride, anchors, inference settings, seed) -> uint8 reconstructions of
-  the masked frames of every window, one file per video (a "scores" model: its per-frame scores instead).
-- score: (reconstructions, scorer and its settings) -> per-window, per-frame errors ``w l`` (NaN at anchors).
+- infer: (checkpoint, test split, window, stride, anchors, inference settings, seed, sample seed) -> uint8
+  reconstructions of the masked frames of every window (``k`` draws each), one file per video (a "scores" model:
+  its per-frame scores instead). A stochastic model's noise is seeded per window from (sample seed, video, window
+  start), so a resumed stage writes the same bytes as an uninterrupted one.
+- score: (reconstructions, scorer and its settings) -> per-window, per-frame errors ``w l`` (NaN at anchors), the
+  mean over a window's draws.
 - evaluate: (errors, aggregation, smoothing, normalisation, metric rules) -> metric rows and final frame scores.
 
 A stage output is complete only once its ``done.json`` exists; per-video files are written atomically, so an
@@ -20,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from vadbench.components import FitContext, Video
+from vadbench.components import FitContext, Video, WindowSeeds
 from vadbench.progress import progress
 from vadbench.runner import artifacts
 from vadbench.runner.jobs import WINDOW_SETTINGS, Job
@@ -28,6 +31,7 @@ from vadbench.hashing import digest
 
 WINDOWS_PER_CALL = 16  # windows handed to ``Model.reconstruct`` at once (the model sub-batches on its own)
 FRAMES_PER_SCORER_CALL = 256
+INFER_FORMAT = 2  # reconstructions ``w k m h w c`` (format 1 had no draw axis)
 
 
 @dataclass
@@ -72,7 +76,8 @@ def assign_keys(job: Job, parts: Components) -> None:
     infer_key = digest({"fit": fit_key, "model": job.model.name, "settings": job.model.settings, "data": data,
                         "window": window if model.output == "reconstruction" else None,
                         "masker": masker if model.output == "reconstruction" else None,
-                        "external": external, "seed": job.seed})
+                        "external": external, "seed": job.seed, "sample_seed": job.sample_seed,
+                        "format": INFER_FORMAT})
     scorer = {"name": job.scorer.name, "settings": job.scorer.settings} if job.scorer else None
     score_key = digest({"infer": infer_key, "scorer": scorer})
     post = {k: v for k, v in job.protocol.items() if k not in WINDOW_SETTINGS}
@@ -112,15 +117,39 @@ def infer(job: Job, parts: Components, checkpoint: Path | None, device: str) -> 
             if parts.model.output == "scores":
                 arrays = {"scores": np.asarray(parts.model.score_video(parts.dataset, video), dtype=np.float64)}
             else:
-                arrays = _reconstruct_video(parts, video, job.protocol["window"], job.protocol["stride"])
+                arrays = _reconstruct_video(parts, video, job.protocol["window"], job.protocol["stride"],
+                                            job.sample_seed)
             artifacts.save_arrays(artifacts.video_file(folder, video.id), **arrays)
             task.advance()
-    artifacts.save_json(folder / "done.json", {"videos": len(videos), "provenance": parts.model.provenance()})
+    provenance = parts.model.provenance()
+    artifacts.save_json(folder / "done.json", {"videos": len(videos), "provenance": provenance,
+                                               "nfe_per_frame": _nfe_per_frame(videos, provenance, job)})
     return folder
 
 
-def _reconstruct_video(parts: Components, video: Video, length: int, stride: int) -> dict[str, np.ndarray]:
-    """uint8 reconstructions ``w m h w c`` of the ``m`` masked frames of each window start."""
+def _nfe_per_frame(videos: list[Video], provenance: dict[str, Any], job: Job) -> float:
+    """Network evaluations per test frame: NFE per window times windows, over frames (0 for non-network models)."""
+    from vadbench.evaluation.windows import window_starts
+
+    per_window = provenance.get("nfe_per_window", 0)
+    if job.masker is None or not per_window:
+        return 0.0
+    length, stride = job.protocol["window"], job.protocol["stride"]
+    windows = sum(len(window_starts(video.num_frames, length, stride)) for video in videos)
+    return per_window * windows / max(sum(video.num_frames for video in videos), 1)
+
+
+def window_seeds(sample_seed: int, video_id: str, starts: np.ndarray) -> WindowSeeds:
+    """The noise seeds of a video's windows: each from (sample seed, video, start); shared from the sample seed."""
+    def seed(*parts: Any) -> int:
+        return int(digest(list(parts)), 16) & (2**63 - 1)
+
+    return WindowSeeds(shared=seed(sample_seed), windows=tuple(seed(sample_seed, video_id, int(s)) for s in starts))
+
+
+def _reconstruct_video(parts: Components, video: Video, length: int, stride: int,
+                       sample_seed: int | None) -> dict[str, np.ndarray]:
+    """uint8 reconstructions ``w k m h w c`` of the ``m`` masked frames of each window start (``k`` draws)."""
     import torch
 
     from vadbench.evaluation.windows import window_starts
@@ -129,17 +158,24 @@ def _reconstruct_video(parts: Components, video: Video, length: int, stride: int
     starts = window_starts(len(frames), length, stride)
     anchors = np.asarray(parts.masker.inference_anchors(length), dtype=bool)
     masked = np.flatnonzero(~anchors)
+    stochastic = getattr(parts.model, "stochastic", False)
+    seeds = window_seeds(sample_seed, video.id, starts) if stochastic else None
     outputs = []
     for first in range(0, len(starts), WINDOWS_PER_CALL):
         chunk = starts[first:first + WINDOWS_PER_CALL]
         clips = np.stack([frames[start:start + length] for start in chunk])  # b l h w c
         clips = torch.from_numpy(clips).permute(0, 1, 4, 2, 3).float().div_(255)
+        arguments = [clips, torch.from_numpy(anchors)]
+        if stochastic:
+            arguments.append(WindowSeeds(seeds.shared, seeds.windows[first:first + WINDOWS_PER_CALL]))
         with torch.no_grad():
-            filled = parts.model.reconstruct(clips, torch.from_numpy(anchors))
-        filled = filled[:, masked].clamp(0, 1).mul(255).round().to(torch.uint8)
-        outputs.append(filled.permute(0, 1, 3, 4, 2).cpu().numpy())
+            filled = parts.model.reconstruct(*arguments)
+        if filled.ndim == 5:
+            filled = filled[:, None]  # one draw: b l c h w -> b 1 l c h w
+        filled = filled[:, :, masked].clamp(0, 1).mul(255).round().to(torch.uint8)
+        outputs.append(filled.permute(0, 1, 2, 4, 5, 3).cpu().numpy())
     h, w = frames.shape[1:3]
-    recon = np.concatenate(outputs) if outputs else np.zeros((0, len(masked), h, w, 3), np.uint8)
+    recon = np.concatenate(outputs) if outputs else np.zeros((0, 1, len(masked), h, w, 3), np.uint8)
     return {"starts": starts, "anchors": anchors, "recon": recon}
 
 
@@ -172,21 +208,24 @@ def score(job: Job, parts: Components, infer_folder: Path, device: str) -> dict[
 def _window_errors(parts: Components, video: Video, stored: Any, device: str) -> np.ndarray:
     import torch
 
-    starts, anchors, recon = stored["starts"], stored["anchors"], stored["recon"]
+    starts, anchors, recon = stored["starts"], stored["anchors"], stored["recon"]  # recon: w k m h w c
     masked = np.flatnonzero(~anchors)
     errors = np.full((len(starts), len(anchors)), np.nan)
     if len(starts) == 0:
         return errors
+    draws = recon.shape[1]
     frames = parts.dataset.frames(video)
-    originals = frames[(starts[:, None] + masked[None, :]).reshape(-1)]  # (w m) h w c
-    reconstructions = recon.reshape(-1, *recon.shape[2:])
+    positions = np.broadcast_to(starts[:, None, None] + masked[None, None, :], recon.shape[:3])
+    originals = frames[positions.reshape(-1)]  # (w k m) h w c
+    reconstructions = recon.reshape(-1, *recon.shape[3:])
     values = []
     for first in range(0, len(originals), FRAMES_PER_SCORER_CALL):
         batch = slice(first, first + FRAMES_PER_SCORER_CALL)
         with torch.no_grad():
             scores = parts.scorer(_as_float(originals[batch], device), _as_float(reconstructions[batch], device))
         values.append(scores.float().cpu())
-    errors[:, masked] = torch.cat(values).numpy().reshape(len(starts), len(masked))
+    per_draw = torch.cat(values).double().numpy().reshape(len(starts), draws, len(masked))
+    errors[:, masked] = per_draw.mean(axis=1)
     return errors
 
 
@@ -213,7 +252,8 @@ def evaluate(job: Job, parts: Components, errors: dict[str, dict[str, np.ndarray
             raw = frame_scores(video.num_frames, stored["starts"], stored["anchors"], stored["errors"],
                                how=protocol.aggregate)
         labels = np.asarray(parts.dataset.labels(video), dtype=np.uint8)
-        videos.append(VideoFrameScores(video.id, video.scene, raw, labels))
+        kinds = getattr(parts.dataset, "anomaly_kinds", lambda v: None)(video)
+        videos.append(VideoFrameScores(video.id, video.scene, raw, labels, kinds=kinds))
     result = evaluate_protocol(videos, protocol, job.dataset.name)
     folder = artifacts.stage_dir("evaluate", job.keys["evaluate"])
     artifacts.save_arrays(folder / "frames.npz", **{f"scores/{v.id}": result.scores[v.id] for v in videos},
