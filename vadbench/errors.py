@@ -28,5 +28,9 @@ class StoreError(VadbenchError):
     """The results store cannot be opened or written."""
 
 
+class DuplicateJobError(StoreError):
+    """A done job with the same evaluation key is already stored (another process finished it first)."""
+
+
 class EvaluationError(VadbenchError, ValueError):
     """Scores, labels or window errors that cannot be evaluated as given (wrong shape, non-finite, mismatched)."""

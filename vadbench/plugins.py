@@ -1,7 +1,9 @@
 """Plugin discovery: the ``vadbench`` entry-point group and the module paths listed in ``registry.yaml``.
 
-A plugin that fails to import (or whose ``register_*`` hook raises) is recorded in ``failures()`` and skipped,
-so one broken package never takes the CLI down. A module that arrives by both routes is registered once.
+A plugin that fails to import (an exception or ``sys.exit``), whose ``register_*`` hook raises, that registers a
+name another plugin already has (built-in plugins register first and keep their names), or whose other hooks raise
+(``call_hook``) is recorded in ``failures()`` and skipped, so one broken package never takes the CLI down. A
+module that arrives by both routes is registered once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import pluggy
 
 from vadbench import hookspecs
-from vadbench.errors import ConfigError, NameClashError
+from vadbench.errors import ConfigError
 from vadbench.registry import KINDS, Entry, Registry
 
 ENTRY_POINT_GROUP = "vadbench"
@@ -87,7 +89,7 @@ class PluginHost:
     def _load_module(self, name: str, module_path: str, distribution: str, version: str) -> None:
         try:
             module = importlib.import_module(module_path)
-        except Exception as error:  # a broken plugin is reported, never fatal
+        except (Exception, SystemExit) as error:  # a broken plugin is reported, never fatal
             self.plugins.append(PluginInfo(name, module_path, distribution, version, _one_line(error)))
             return
         if self.manager.is_registered(module):
@@ -103,27 +105,43 @@ class PluginHost:
     def _build_registries(self) -> dict[str, Registry]:
         registries = {kind: Registry(kind) for kind in KINDS}
         for kind in KINDS:
-            for impl in getattr(self.manager.hook, f"register_{kind}s").get_hookimpls():
-                register = _register_callback(registries[kind], kind, impl.plugin_name)
+            impls = getattr(self.manager.hook, f"register_{kind}s").get_hookimpls()
+            for impl in sorted(impls, key=lambda impl: not self._built_in(impl.plugin_name)):
+                staged: list[Entry] = []
                 try:
-                    impl.function(register=register)
-                except NameClashError:
-                    raise
-                except Exception as error:
+                    impl.function(register=_register_callback(staged, kind, impl.plugin_name))
+                    registries[kind].add_all(staged)
+                except (Exception, SystemExit) as error:
                     self._mark_failed(impl.plugin_name, error)
         return registries
 
-    def _mark_failed(self, plugin_name: str, error: Exception) -> None:
+    def call_hook(self, hook: str, **arguments: Any) -> list[str]:
+        """Call every implementation of ``hook``; one that raises is reported in ``failures()`` and the others
+        still run. Returns "plugin: error" for each failure."""
+        failed = []
+        for impl in reversed(getattr(self.manager.hook, hook).get_hookimpls()):
+            try:
+                impl.function(**{name: arguments[name] for name in impl.argnames})
+            except (Exception, SystemExit) as error:
+                self._mark_failed(impl.plugin_name, error, hook)
+                failed.append(f"{impl.plugin_name}: {_one_line(error)}")
+        return failed
+
+    def _built_in(self, plugin_name: str) -> bool:
+        return any(info.module == plugin_name and info.distribution == "vadbench" for info in self.plugins)
+
+    def _mark_failed(self, plugin_name: str, error: BaseException, hook: str = "") -> None:
+        where = f"in {hook}: " if hook else ""
         for index, info in enumerate(self.plugins):
             if info.module == plugin_name:
                 self.plugins[index] = PluginInfo(info.name, info.module, info.distribution, info.version,
-                                                 _one_line(error))
+                                                 where + _one_line(error))
 
 
-def _register_callback(registry: Registry, kind: str, plugin: str):
+def _register_callback(staged: list[Entry], kind: str, plugin: str):
     def register(name: str, factory: Any, *, settings: dict[str, Any] | None = None, description: str = "") -> None:
         """Add a component ``name`` built by ``factory(**settings)``."""
-        registry.add(Entry(kind, name, factory, dict(settings or {}), description, plugin))
+        staged.append(Entry(kind, name, factory, dict(settings or {}), description, plugin))
 
     return register
 
@@ -155,6 +173,16 @@ def reset() -> None:
 def registry(kind: str) -> Registry:
     """The registry of one component kind: "dataset", "model", "masker" or "scorer"."""
     return host().registries()[kind]
+
+
+def code_identity(kind: str, name: str) -> dict[str, str]:
+    """Who ships component ``name``: its plugin module, distribution and version (part of its stage keys, so a
+    fixed or upgraded plugin never reuses what an older one cached)."""
+    entry = registry(kind).get(name)
+    for info in host().plugins:
+        if info.module == entry.plugin:
+            return {"plugin": info.module, "distribution": info.distribution, "version": info.version}
+    return {"plugin": entry.plugin, "distribution": "", "version": ""}
 
 
 def failures() -> list[PluginInfo]:

@@ -29,6 +29,13 @@ class Task:
             self._progress.update(self._task_id, info=text)
 
 
+def notice(message: str) -> None:
+    """One line on stderr about something vadbench did on its own (a cache entry it redoes, say)."""
+    from rich.markup import escape
+
+    console.print(f"[yellow]note:[/] {escape(message)}", highlight=False)
+
+
 @contextmanager
 def progress(description: str, total: int | None) -> Iterator[Task]:
     """A progress bar on stderr for ``total`` steps; silent when stderr is not a terminal."""

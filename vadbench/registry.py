@@ -41,13 +41,20 @@ class Registry:
         self._entries: dict[str, Entry] = {}
 
     def add(self, entry: Entry) -> None:
-        if entry.name in self._entries:
-            other = self._entries[entry.name]
-            raise NameClashError(
-                f"{self.kind} '{entry.name}' is registered twice: by plugin '{other.plugin}' and by plugin "
-                f"'{entry.plugin}'; uninstall one of them or rename its {self.kind}"
-            )
-        self._entries[entry.name] = entry
+        self.add_all([entry])
+
+    def add_all(self, entries: list[Entry]) -> None:
+        """Add one plugin's entries, all or none: a name already taken is a NameClashError naming both plugins."""
+        seen: dict[str, Entry] = {}
+        for entry in entries:
+            other = self._entries.get(entry.name) or seen.get(entry.name)
+            if other is not None:
+                raise NameClashError(
+                    f"{self.kind} '{entry.name}' is registered twice: by plugin '{other.plugin}' and by plugin "
+                    f"'{entry.plugin}'; uninstall one of them or rename its {self.kind}"
+                )
+            seen[entry.name] = entry
+        self._entries.update(seen)
 
     def get(self, name: str) -> Entry:
         try:

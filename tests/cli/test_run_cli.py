@@ -119,6 +119,7 @@ def test_a_terminated_run_is_closed_as_interrupted_and_resumes(workdir, vadbench
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate()
     assert process.returncode == 130, stderr
+    assert "rerun the same command to resume" in stderr and "Traceback" not in stderr
     with sqlite3.connect(workdir / "results.db") as connection:
         (status,) = connection.execute("select status from runs").fetchone()
     assert status == "interrupted"

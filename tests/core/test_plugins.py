@@ -61,9 +61,49 @@ def test_name_clash_names_both_plugins(fresh_plugins, tmp_path, monkeypatch):
         def register_scorers(register):
             register("mse", lambda: None)
     """})
-    with pytest.raises(NameClashError) as caught:
-        plugins.registry("scorer")
-    assert "vadbench_plugins.scorers.pixel" in str(caught.value) and "clashing_plugin" in str(caught.value)
+    scorers = plugins.registry("scorer")  # the built-in keeps its name; the later plugin is skipped whole
+    assert scorers.get("mse").plugin == "vadbench_plugins.scorers.pixel"
+    error = {info.module: info.error for info in plugins.failures()}["clashing_plugin"]
+    assert "NameClashError" in error and "vadbench_plugins.scorers.pixel" in error and "clashing_plugin" in error
+
+
+def test_one_plugin_registers_all_its_components_or_none(fresh_plugins):
+    from vadbench.registry import Entry, Registry
+
+    registry = Registry("scorer")
+    registry.add(Entry("scorer", "a", dict, plugin="first"))
+    with pytest.raises(NameClashError, match="by plugin 'first' and by plugin 'second'"):
+        registry.add_all([Entry("scorer", "b", dict, plugin="second"), Entry("scorer", "a", dict, plugin="second")])
+    assert registry.names() == ["a"]
+
+
+@pytest.mark.parametrize("body", ["import sys\nsys.exit(3)\n", "raise SystemExit('bye')\n"])
+def test_a_plugin_that_exits_at_import_is_reported(fresh_plugins, tmp_path, monkeypatch, body):
+    write_registry(tmp_path, monkeypatch, ["exiting_plugin"], {"exiting_plugin": body})
+    assert "SystemExit" in {info.module: info.error for info in plugins.failures()}["exiting_plugin"]
+    assert "interp" in plugins.registry("model")
+
+
+def test_a_hook_that_raises_is_reported_and_the_others_run(fresh_plugins, tmp_path, monkeypatch):
+    write_registry(tmp_path, monkeypatch, ["loud_plugin", "quiet_plugin"], {"loud_plugin": """
+        from vadbench import hookimpl
+
+        @hookimpl
+        def job_finished(job, metrics):
+            raise RuntimeError("cannot reach the tracker")
+    """, "quiet_plugin": """
+        from vadbench import hookimpl
+
+        HEARD = []
+
+        @hookimpl
+        def job_finished(job):
+            HEARD.append(job["model"])
+    """})
+    failed = plugins.host().call_hook("job_finished", job={"model": "interp"}, metrics=[])
+    assert failed == ["loud_plugin: RuntimeError: cannot reach the tracker (loud_plugin.py:6)"]
+    assert sys.modules["quiet_plugin"].HEARD == ["interp"]
+    assert "in job_finished: RuntimeError" in {i.module: i.error for i in plugins.failures()}["loud_plugin"]
 
 
 def test_a_plugin_that_raises_at_import_is_reported_and_the_rest_works(fresh_plugins, tmp_path, monkeypatch):

@@ -7,6 +7,8 @@ import sys
 
 def main() -> None:
     """Console-script entry point."""
+    from rich.markup import escape
+
     from vadbench.cli.app import build_app
     from vadbench.errors import VadbenchError
     from vadbench.cli.console import err as console
@@ -14,7 +16,7 @@ def main() -> None:
     try:
         build_app()(prog_name="vadbench")
     except VadbenchError as error:
-        console.print(f"[bold red]Error:[/] {error}", highlight=False)
+        console.print(f"[bold red]Error:[/] {escape(str(error))}", highlight=False)
         sys.exit(1)
     except KeyboardInterrupt:
         console.print("[yellow]interrupted[/]: finished jobs are stored; rerun the same command to resume")

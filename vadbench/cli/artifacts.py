@@ -89,7 +89,8 @@ def register(app: typer.Typer) -> None:
             for path in plot_job(job, frame_scores_file(job), out_dir, top=top):
                 out.print(f"wrote {path}")
 
-    cache_app = typer.Typer(help="List or remove what the stages cached (checkpoints, reconstructions, errors).")
+    cache_app = typer.Typer(rich_markup_mode=None,
+                            help="List or remove what the stages cached (checkpoints, reconstructions, errors).")
     app.add_typer(cache_app, name="cache")
 
     @cache_app.command("list")

@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from vadbench.cli.console import out
 
-app = typer.Typer(no_args_is_help=True, help="Check, prepare and synthesise datasets.")
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Check, prepare and synthesise datasets.")
 
 CFG_HELP = "Dataset settings as key=value (e.g. size=[64,64], gt=intervals); repeatable."
 
@@ -39,7 +40,7 @@ def check(name: str = typer.Argument(..., help="Dataset name, e.g. avenue, stc, 
     if report.videos:
         out.print(f"abnormal test frames: {report.abnormal_frames}; scenes: {', '.join(report.scenes) or '-'}")
     for problem in report.problems:
-        out.print(f"[red]problem:[/] {problem}", highlight=False)
+        out.print(f"[red]problem:[/] {escape(problem)}", highlight=False)
     if not report.ok:
         raise typer.Exit(1)
     out.print("[green]ok[/]")

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Optional
 
 import typer
+from rich.markup import escape
 
 from vadbench.errors import ConfigError
+from vadbench.cli.console import err
 from vadbench.cli.console import out as console
 
 ListOption = Optional[list[str]]
@@ -85,7 +87,12 @@ def register(app: typer.Typer) -> None:
                           "(use --overwrite to redo them); see `vadbench report`.")
             return
         signal.signal(signal.SIGTERM, _interrupt)  # a terminated run is closed as "interrupted", like Ctrl-C
-        run_id, outcomes = execute(the_plan, store, on_job=lambda o: console.print(_outcome_line(o)))
+        try:
+            run_id, outcomes = execute(the_plan, store, on_job=lambda o: console.print(_outcome_line(o)))
+        except KeyboardInterrupt:
+            err.print("[yellow]interrupted[/]: the run is closed as interrupted and its finished jobs are stored; "
+                      "rerun the same command to resume")
+            raise typer.Exit(130) from None
         if not leader:
             return
         console.print(outcome_table(run_id, outcomes))
@@ -109,4 +116,4 @@ def _number(kind: type, text: object, option: str):
 def _outcome_line(outcome) -> str:
     colour = {"done": "green", "failed": "red", "reused": "dim"}[outcome.status]
     detail = f"auc_micro={outcome.metrics['auc_micro']:.4f}" if "auc_micro" in outcome.metrics else outcome.error
-    return f"[{colour}]{outcome.status:>6}[/] {outcome.job.label}  {detail}"
+    return f"[{colour}]{outcome.status:>6}[/] {escape(outcome.job.label)}  {escape(detail)}"

@@ -13,26 +13,31 @@ def _stage_state(stage: str, key: str) -> str:
     return "cached" if (paths.stage_cache() / stage / key / "done.json").is_file() else "to do"
 
 
+def _draw(job) -> str:
+    """The sample seed of a stochastic model's job, "-" for deterministic models."""
+    return "-" if job.sample_seed is None else str(job.sample_seed)
+
+
 def job_table(plan) -> Table:
     table = Table(title=f"{len(plan.jobs)} jobs on {plan.device} ({len(plan.todo)} to run)", title_justify="left")
-    for column in ("#", "dataset", "model", "masker", "scorer", "seed", "sigma", "fit", "infer", "job"):
+    for column in ("#", "dataset", "model", "masker", "scorer", "seed", "draw", "sigma", "fit", "infer", "job"):
         table.add_column(column)
     for index, planned in enumerate(plan.jobs, 1):
         job = planned.job
         stored = "stored" if planned.done_in_store and not plan.request.overwrite else "to do"
         table.add_row(str(index), job.dataset.name, job.model.name, job.masker.name if job.masker else "-",
-                      job.scorer.name if job.scorer else "-", str(job.seed), f"{job.protocol['sigma']:g}",
+                      job.scorer.name if job.scorer else "-", str(job.seed), _draw(job), f"{job.protocol['sigma']:g}",
                       _stage_state("fit", job.keys["fit"]), _stage_state("infer", job.keys["infer"]), stored)
     return table
 
 
 def outcome_table(run_id: str, outcomes) -> Table:
     table = Table(title=f"run {run_id}", title_justify="left")
-    for column in ("dataset", "model", "masker", "scorer", "seed", "status", "auc_micro", "auc_macro", "ap"):
+    for column in ("dataset", "model", "masker", "scorer", "seed", "draw", "status", "auc_micro", "auc_macro", "ap"):
         table.add_column(column)
     for outcome in outcomes:
         job = outcome.job
         values = [f"{outcome.metrics[m]:.4f}" if m in outcome.metrics else "" for m in ("auc_micro", "auc_macro", "ap")]
         table.add_row(job.dataset.name, job.model.name, job.masker.name if job.masker else "-",
-                      job.scorer.name if job.scorer else "-", str(job.seed), outcome.status, *values)
+                      job.scorer.name if job.scorer else "-", str(job.seed), _draw(job), outcome.status, *values)
     return table

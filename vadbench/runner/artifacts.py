@@ -44,6 +44,17 @@ def save_json(path: Path, value: Any) -> None:
     os.replace(tmp, path)
 
 
+def readable(path: Path, keys: tuple[str, ...]) -> bool:
+    """Whether ``path`` is an ``.npz`` that opens and holds every array in ``keys``."""
+    import zipfile
+
+    try:
+        with np.load(path) as stored:
+            return all(key in stored.files for key in keys)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+        return False
+
+
 def load_json(path: Path) -> Any | None:
     return json.loads(path.read_text()) if path.is_file() else None
 

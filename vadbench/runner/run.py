@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from vadbench import plugins
-from vadbench.errors import ConfigError
+from vadbench.errors import ConfigError, DuplicateJobError
 from vadbench.runner import stages
 from vadbench.runner.jobs import Job, expand
 from vadbench.hashing import digest, file_digest
@@ -103,7 +103,9 @@ def plan(request: RunRequest, store: Any) -> Plan:
             masker=build.component("masker", job.masker) if job.masker else None,
             scorer=build.component("scorer", job.scorer) if job.scorer else None,
             dataset_fingerprint=build.fingerprint(job.dataset, dataset),
-            checkpoint=request.checkpoint, checkpoint_digest=checkpoint_digest, loaded=build.loaded)
+            checkpoint=request.checkpoint, checkpoint_digest=checkpoint_digest, loaded=build.loaded,
+            code={selected.kind: plugins.code_identity(selected.kind, selected.name)
+                  for selected in (job.dataset, job.model, job.masker, job.scorer) if selected is not None})
         stages.assign_keys(job, parts)
         planned.append(PlannedJob(job, parts, store.done_job(job.keys["evaluate"]) is not None))
     planned.sort(key=lambda p: (p.job.keys["fit"], p.job.keys["infer"], p.job.keys["score"]))
@@ -154,7 +156,7 @@ def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambd
                              git_commit=env["git_commit"], device=env["device"], host=env["host"],
                              seeds=plan.request.seeds)
     started, outcomes, failed_stages = time.perf_counter(), [], {}
-    status = "failed"
+    status, error = "failed", None
     try:
         for planned in plan.jobs:
             if planned.done_in_store and not plan.request.overwrite:
@@ -167,9 +169,12 @@ def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambd
     except KeyboardInterrupt:
         status = "interrupted"
         raise
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
+        raise
     finally:
         store.finish_run(run_id, status=status, wall_time=time.perf_counter() - started,
-                         peak_memory=peak_memory(plan.device))
+                         peak_memory=peak_memory(plan.device), error=error)
     return run_id, outcomes
 
 
@@ -212,8 +217,15 @@ def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_st
         error=error or None, provenance=provenance, wall_time=time.perf_counter() - clock,
         peak_memory=peak_memory(device), started_at=started_at)
     rows = [(row.scope, row.scope_id, row.metric, row.value) for row in metrics]
-    store.save_job(run_id, record, rows, overwrite=plan.request.overwrite)
-    plugins.host().manager.hook.job_finished(job=_as_dict(record), metrics=[dict(zip(("scope", "scope_id", "metric", "value"), r)) for r in rows])
+    try:
+        job_id = store.save_job(run_id, record, rows, overwrite=plan.request.overwrite)
+    except DuplicateJobError:  # another process planned the same job and stored it first: its result stands
+        return JobOutcome(job, "reused")
+    hook_failures = plugins.host().call_hook(
+        "job_finished", job={**_as_dict(record), "id": job_id, "run_id": run_id},
+        metrics=[dict(zip(("scope", "scope_id", "metric", "value"), row)) for row in rows])
+    if hook_failures:
+        store.add_provenance(job_id, hook_failures=hook_failures)
     summary = {r.metric: r.value for r in metrics if r.scope == "dataset"}
     return JobOutcome(job, "failed" if error else "done", error, summary)
 

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 
 from vadbench.components import FitContext, Video, WindowSeeds
-from vadbench.progress import progress
+from vadbench.errors import EvaluationError
+from vadbench.progress import notice, progress
 from vadbench.runner import artifacts
 from vadbench.runner.jobs import WINDOW_SETTINGS, Job
 from vadbench.hashing import digest
@@ -45,6 +46,7 @@ class Components:
     dataset_fingerprint: str
     checkpoint: Path | None = None  # given by the user: fit is skipped
     checkpoint_digest: str | None = None
+    code: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> plugin, distribution, version
     loaded: set[tuple[int, str]] = field(default_factory=set)  # (model object, fit key) pairs already loaded
 
 
@@ -63,13 +65,14 @@ def assign_keys(job: Job, parts: Components) -> None:
     window = {key: job.protocol[key] for key in WINDOW_SETTINGS}
     inference_only = set(getattr(model, "inference_settings", ()))
     training = {k: v for k, v in job.model.settings.items() if k not in inference_only}
-    data = {"dataset": job.dataset.name, "fingerprint": parts.dataset_fingerprint}
-    masker = {"name": job.masker.name, "settings": job.masker.settings} if job.masker else None
+    data = {"dataset": job.dataset.name, "fingerprint": parts.dataset_fingerprint, "code": parts.code.get("dataset")}
+    masker = ({"name": job.masker.name, "settings": job.masker.settings, "code": parts.code.get("masker")}
+              if job.masker else None)
     if parts.checkpoint is not None:
         fit_key = f"checkpoint-{parts.checkpoint_digest}"
     elif model.learned:
         fit_key = digest({"model": job.model.name, "training": training, "masker": masker, "data": data,
-                          "window": job.protocol["window"], "seed": job.seed})
+                          "window": job.protocol["window"], "seed": job.seed, "code": parts.code.get("model")})
     else:
         fit_key = "none"
     external = model.fingerprint() if hasattr(model, "fingerprint") else None
@@ -77,8 +80,9 @@ def assign_keys(job: Job, parts: Components) -> None:
                         "window": window if model.output == "reconstruction" else None,
                         "masker": masker if model.output == "reconstruction" else None,
                         "external": external, "seed": job.seed, "sample_seed": job.sample_seed,
-                        "format": INFER_FORMAT})
-    scorer = {"name": job.scorer.name, "settings": job.scorer.settings} if job.scorer else None
+                        "format": INFER_FORMAT, "code": parts.code.get("model")})
+    scorer = ({"name": job.scorer.name, "settings": job.scorer.settings, "code": parts.code.get("scorer")}
+              if job.scorer else None)
     score_key = digest({"infer": infer_key, "scorer": scorer})
     post = {k: v for k, v in job.protocol.items() if k not in WINDOW_SETTINGS}
     job.keys = {"fit": fit_key, "infer": infer_key, "score": score_key,
@@ -92,7 +96,11 @@ def fit(job: Job, parts: Components, device: str) -> Path | None:
     folder = artifacts.stage_dir("fit", job.keys["fit"])
     done = artifacts.load_json(folder / "done.json")
     if done is not None:
-        return folder / done["checkpoint"]
+        if (folder / done["checkpoint"]).is_file():
+            return folder / done["checkpoint"]
+        notice(f"fit cache {folder}: its checkpoint {done['checkpoint']} is gone; training again "
+               "(from the last checkpoint left there, if any)")
+        (folder / "done.json").unlink(missing_ok=True)
     seed_everything(job.seed)
     ctx = FitContext(workdir=folder, seed=job.seed, device=device, window=job.protocol["window"], progress=progress)
     checkpoint = Path(parts.model.fit(parts.dataset, parts.masker, ctx))
@@ -103,10 +111,15 @@ def fit(job: Job, parts: Components, device: str) -> Path | None:
 def infer(job: Job, parts: Components, checkpoint: Path | None, device: str) -> Path:
     """Run the model over every test video (resuming per video) and return the infer stage folder."""
     folder = artifacts.stage_dir("infer", job.keys["infer"])
-    if (folder / "done.json").is_file():
-        return folder
     videos = parts.dataset.videos("test")
-    todo = [video for video in videos if not artifacts.video_file(folder, video.id).is_file()]
+    keys = ("scores",) if parts.model.output == "scores" else ("starts", "anchors", "recon")
+    todo = [video for video in videos if not artifacts.readable(artifacts.video_file(folder, video.id), keys)]
+    if (folder / "done.json").is_file():
+        if not todo:
+            return folder
+        notice(f"infer cache {folder}: {len(todo)} of {len(videos)} videos missing or unreadable; "
+               "reconstructing them again")
+        (folder / "done.json").unlink(missing_ok=True)
     loaded_as = (id(parts.model), job.keys["fit"])
     if todo and loaded_as not in parts.loaded:
         parts.model.load(checkpoint, device)
@@ -184,6 +197,9 @@ def score(job: Job, parts: Components, infer_folder: Path, device: str) -> dict[
     folder = artifacts.stage_dir("score", job.keys["score"])
     path = folder / "errors.npz"
     videos = parts.dataset.videos("test")
+    if path.is_file() and not artifacts.readable(path, ()):
+        notice(f"score cache {path} is unreadable; scoring again")
+        path.unlink(missing_ok=True)
     if not path.is_file():
         arrays: dict[str, np.ndarray] = {}
         with progress(f"score {job.scorer.name if job.scorer else 'scores'}", len(videos)) as task:
@@ -225,6 +241,12 @@ def _window_errors(parts: Components, video: Video, stored: Any, device: str) ->
             scores = parts.scorer(_as_float(originals[batch], device), _as_float(reconstructions[batch], device))
         values.append(scores.float().cpu())
     per_draw = torch.cat(values).double().numpy().reshape(len(starts), draws, len(masked))
+    bad = ~np.isfinite(per_draw)
+    if bad.any():
+        window, _, slot = np.argwhere(bad)[0]
+        raise EvaluationError(f"scorer '{parts.scorer.name}' returned {int(bad.sum())} non-finite scores on video "
+                              f"{video.id} (first at frame {int(starts[window] + masked[slot])}); a scorer must "
+                              "return finite numbers for every frame: fix the scorer (nothing was cached)")
     errors[:, masked] = per_draw.mean(axis=1)
     return errors
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
-from vadbench.errors import StoreError
+from vadbench.errors import DuplicateJobError, StoreError
 from vadbench.store import schema
 from vadbench.store.migrations import HEAD
 from vadbench.store.records import JobMetric, JobRecord, MetricRow, RunRecord, ScopeMetric
@@ -203,7 +203,7 @@ class Store:
                     schema.Job.source == "measured")).first()
                 if existing is not None:
                     if not overwrite:
-                        raise StoreError(f"a done job with eval_key {job.eval_key} is already stored (job "
+                        raise DuplicateJobError(f"a done job with eval_key {job.eval_key} is already stored (job "
                                          f"{existing.id}, run {existing.run_id}); pass overwrite=True (--overwrite) "
                                          f"to replace it")
                     session.execute(delete(schema.Metric).where(schema.Metric.job_id == existing.id))
@@ -220,6 +220,14 @@ class Store:
             if rows:
                 session.execute(schema.Metric.__table__.insert(), rows)
             return row.id
+
+    def add_provenance(self, job_id: int, **facts: Any) -> None:
+        """Merge ``facts`` into a stored job's provenance (e.g. the plugin hooks that failed after it was saved)."""
+        with Session(self._writer) as session, session.begin():
+            row = session.get(schema.Job, job_id)
+            if row is None:
+                raise StoreError(f"no job {job_id} in {self.url}")
+            row.provenance = {**row.provenance, **facts}
 
     def jobs(self, run_id: str) -> list[JobRecord]:
         """The jobs of a run, in the order they were saved."""
