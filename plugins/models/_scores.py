@@ -54,9 +54,10 @@ class ExternalScores:
             file = self.path / f"{video_id}{suffix}"
             if file.is_file():
                 try:
-                    return np.asarray(reader(file), dtype=np.float64).reshape(-1), str(file)
+                    scores = np.asarray(reader(file), dtype=np.float64)
                 except ValueError as error:
                     raise ConfigError(f"{file} is not a list of numbers: {error}") from None
+                return (scores.reshape(-1) if scores.ndim == 0 else scores), str(file)
         raise ConfigError(f"no scores for test video '{video_id}': expected {self.path / video_id}.npy or .txt")
 
     def fingerprint(self) -> str:

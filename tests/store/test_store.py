@@ -6,6 +6,8 @@ import math
 import multiprocessing
 from datetime import timezone
 
+import os
+
 import pytest
 from store_helpers import job, start
 from sqlalchemy import func, select
@@ -149,3 +151,74 @@ def test_four_processes_opening_a_fresh_file_at_once_all_land(tmp_path):
         assert len(runs) == 4 and {run.status for run in runs} == {"done"}
         assert sum(len(store.jobs(run.id)) for run in runs) == 32
         assert len(store.metric_rows(run_id=runs[0].id, reported=False)) == 24
+
+
+def test_a_run_whose_process_died_is_closed_as_interrupted_by_the_next_start(tmp_path):
+    import subprocess
+    import sys
+    from datetime import datetime, timedelta, timezone
+
+    from sqlalchemy import update
+
+    from vadbench.store import open_store, schema
+
+    url = f"sqlite:///{tmp_path / 'results.db'}"
+    args = dict(command="vadbench run", config={}, config_hash="h", versions={}, git_commit=None, device="cpu")
+    code = (f"from vadbench.store import open_store; s = open_store({url!r}); "
+            f"print(s.start_run(command='killed', config={{}}, config_hash='h', versions={{}}, git_commit=None, "
+            f"device='cpu', host='this-host'))")
+    dead = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    with open_store(url) as store:
+        alive = store.start_run(host="this-host", **args)  # this process: still running
+        silent = store.start_run(host="other-host", **args)
+        with store.engine.begin() as connection:
+            connection.execute(update(schema.Run.__table__).where(schema.Run.__table__.c.id == silent).values(
+                heartbeat_at=datetime.now(timezone.utc) - timedelta(hours=1)))
+        assert store.get_run(dead).status == "interrupted"  # closed when `alive` started
+        assert sorted(store.close_stale_runs("this-host")) == [silent]
+        statuses = {run.id: (run.status, run.error) for run in store.runs()}
+    assert statuses[alive] == ("running", None)
+    assert statuses[silent][0] == "interrupted" and "no heartbeat since" in statuses[silent][1]
+    assert "is gone" in statuses[dead][1]
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 2 MiB tmpfs (needs root, as CI and the dev machines have)."""
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)],
+                      capture_output=True).returncode != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def test_a_full_disk_is_one_clear_error_and_loses_nothing_stored(tiny_disk):
+    from vadbench.errors import StoreError
+    from vadbench.store import JobRecord, open_store
+
+    store = open_store(f"sqlite:///{tiny_disk / 'results.db'}")
+    run_id = store.start_run(command="vadbench run", config={}, config_hash="h", versions={}, git_commit=None,
+                             device="cpu", host="test")
+    kept = store.save_job(run_id, JobRecord(dataset="avenue", model="interp", eval_key="kept"),
+                          [("dataset", "avenue", "auc_micro", 0.8)])
+    filler = tiny_disk / "filler"
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT)
+    try:
+        while os.write(descriptor, b"\0" * 4096):
+            pass
+    except OSError:  # ENOSPC: the disk is full
+        pass
+    finally:
+        os.close(descriptor)
+    rows = [("video", f"v{i:05d}", "auc_micro", 0.5) for i in range(5000)]
+    with pytest.raises(StoreError, match=r"cannot write to the results store .*results.db.*free disk space"):
+        store.save_job(run_id, JobRecord(dataset="avenue", model="interp", eval_key="lost"), rows)
+    filler.unlink()
+    store.close()
+    with open_store(f"sqlite:///{tiny_disk / 'results.db'}") as again:
+        assert [job.id for job in again.jobs(run_id)] == [kept]
+        assert again.job_metrics(kept) == [("dataset", "avenue", "auc_micro", 0.8)]

@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
 
         if fmt not in ("csv", "npz"):
             raise VadbenchError(f"--format {fmt!r}: choose csv or npz")
-        store = open_store(db)
+        store = open_store(db, create=False)
         record = store.get_run(run)
         out_dir.mkdir(parents=True, exist_ok=True)
         for job in done_jobs(store, record.id):
@@ -82,7 +82,7 @@ def register(app: typer.Typer) -> None:
         from vadbench.plots import plot_job
         from vadbench.store.db import open_store
 
-        store = open_store(db)
+        store = open_store(db, create=False)
         record = store.get_run(run)
         out_dir.mkdir(parents=True, exist_ok=True)
         for job in done_jobs(store, record.id):
@@ -117,7 +117,7 @@ def register(app: typer.Typer) -> None:
             raise VadbenchError("say what to remove: --older-than DAYS and/or --run RUN")
         from vadbench.store.db import open_store
 
-        run_id = open_store(db).get_run(run).id if run else None
+        run_id = open_store(db, create=False).get_run(run).id if run else None
         cutoff = time.time() - older_than * 86400 if older_than is not None else None
         removed = 0
         for stage, key, folder, runs in _entries(db):
@@ -132,7 +132,7 @@ def register(app: typer.Typer) -> None:
 def _entries(db: str | None) -> list[tuple[str, str, Path, set[str]]]:
     from vadbench.store.db import open_store
 
-    store = open_store(db)
+    store = open_store(db, create=False)
     users: dict[tuple[str, str], set[str]] = {}
     for record in store.runs(limit=None):
         for job in store.jobs(record.id):

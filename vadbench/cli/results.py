@@ -52,7 +52,7 @@ def report(
     from vadbench.report.render import TEXT_FORMATS, to_rich
     from vadbench.store import open_store
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         run_id = store.get_run(run).id if run else None
         boards = leaderboards(store, metric=metric, columns=_columns(columns), datasets=dataset or [],
                               models=model or [], run_id=run_id, reported=reported, scope=scope.value)
@@ -74,7 +74,7 @@ def show(
     from vadbench.report.runs import show_run
     from vadbench.store import open_store
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         _print(show_run(store, store.get_run(run)), None)
 
 
@@ -88,7 +88,7 @@ def compare(
     from vadbench.report.runs import compare_runs, render_comparison
     from vadbench.store import open_store
 
-    with open_store(db) as store:
+    with open_store(db, create=False) as store:
         comparison = compare_runs(store, store.get_run(run_a), store.get_run(run_b), metric or None)
     _print(render_comparison(comparison), None)
 

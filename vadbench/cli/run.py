@@ -57,7 +57,7 @@ def register(app: typer.Typer) -> None:
             from vadbench.config import load_config
 
             file_config = load_config(config)
-        defaults = file_config.pop("run", {})
+        defaults = {key: _as_list(value, key) for key, value in file_config.pop("run", {}).items()}
         models = split_list(model) or defaults.get("models")
         if not models:
             from vadbench.plugins import registry
@@ -100,6 +100,17 @@ def register(app: typer.Typer) -> None:
         if failed:
             console.print(f"[red]{len(failed)} of {len(outcomes)} jobs failed[/]; details: vadbench show {run_id}")
             raise typer.Exit(1)
+
+
+def _as_list(value: object, key: str) -> list:
+    """A config file's ``run.<key>``: a list, or one value (``seeds=3``, ``models="interp"``) or a comma list."""
+    if isinstance(value, str):
+        return split_list([value]) or []
+    if isinstance(value, (int, float)):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    raise ConfigError(f"config run.{key}={value!r} must be a list (e.g. {key}=[0, 1]) or one value")
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 import traceback
 from datetime import datetime, timezone
@@ -94,10 +95,18 @@ def plan(request: RunRequest, store: Any) -> Plan:
     build = _ComponentCache()
     models = {name: build.component("model", resolved[("model", name)], seed=None) for name in request.models}
     shapes = {name: (model.output, bool(getattr(model, "stochastic", False))) for name, model in models.items()}
+    if request.checkpoint is not None:
+        unlearned = [name for name, model in models.items() if not model.learned]
+        if unlearned:
+            raise ConfigError(f"--checkpoint {request.checkpoint}: model {', '.join(unlearned)} learns nothing and "
+                              f"loads no checkpoint; pass --checkpoint only with learned models")
     jobs = expand(resolved, selection, request.seeds, request.sigmas, shapes, request.sample_seeds)
     planned = []
     for job in jobs:
+        job.protocol = Protocol.from_dict(job.protocol).as_dict()  # e.g. --sigma -1 fails here, before any stage
         dataset = build.component("dataset", job.dataset)
+        if job.masker is not None:
+            _check_window(dataset, job.dataset.name, job.protocol["window"])
         parts = stages.Components(
             dataset=dataset, model=build.component("model", job.model, seed=job.seed),
             masker=build.component("masker", job.masker) if job.masker else None,
@@ -112,6 +121,16 @@ def plan(request: RunRequest, store: Any) -> Plan:
     resolved_config = {f"{kind}.{name}" if kind != "protocol" else kind: selected.settings
                        for (kind, name), selected in resolved.items()}
     return Plan(request, device, planned, resolved_config)
+
+
+def _check_window(dataset: Any, name: str, window: int) -> None:
+    """Every test video must hold at least one window, else its frames could never be scored."""
+    short = [video for video in dataset.videos("test") if video.num_frames < window]
+    if short:
+        listed = ", ".join(f"{video.id} ({video.num_frames} frames)" for video in short[:5])
+        more = f" and {len(short) - 5} more" if len(short) > 5 else ""
+        raise ConfigError(f"protocol.window={window} is longer than {len(short)} test videos of dataset '{name}': "
+                          f"{listed}{more}; choose protocol.window <= {min(v.num_frames for v in short)}")
 
 
 class _ComponentCache:
@@ -157,6 +176,7 @@ def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambd
                              seeds=plan.request.seeds)
     started, outcomes, failed_stages = time.perf_counter(), [], {}
     status, error = "failed", None
+    beating = _heartbeat(store, run_id)
     try:
         for planned in plan.jobs:
             if planned.done_in_store and not plan.request.overwrite:
@@ -173,9 +193,28 @@ def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambd
         error = f"{type(exc).__name__}: {exc}"
         raise
     finally:
+        beating.set()
         store.finish_run(run_id, status=status, wall_time=time.perf_counter() - started,
                          peak_memory=peak_memory(plan.device), error=error)
     return run_id, outcomes
+
+
+def _heartbeat(store: Any, run_id: str) -> threading.Event:
+    """Beat the run's heartbeat every ``HEARTBEAT`` seconds in a daemon thread until the returned event is set, so
+    a later run can tell this one from a run whose process was killed."""
+    from vadbench.store.db import HEARTBEAT
+
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT):
+            try:
+                store.heartbeat(run_id)
+            except Exception:  # a busy or vanished store: the next beat tries again, the run goes on
+                pass
+
+    threading.Thread(target=beat, name=f"heartbeat-{run_id}", daemon=True).start()
+    return stop
 
 
 def distributed_rank() -> int:

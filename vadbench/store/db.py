@@ -10,14 +10,15 @@ from __future__ import annotations
 import math
 import os
 import uuid
-from collections.abc import Iterable
-from datetime import datetime, timezone
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, inspect, select, text
+from sqlalchemy import Engine, create_engine, delete, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -28,22 +29,32 @@ from vadbench.store.records import JobMetric, JobRecord, MetricRow, RunRecord, S
 
 DEFAULT_URL = "sqlite:///results.db"
 BUSY_TIMEOUT_S = 60.0
+HEARTBEAT = 60.0  # seconds between a running run's heartbeats
+STALE_AFTER = 10 * HEARTBEAT  # a running run silent this long is taken for dead
 FIX = "pass another --db URL or set $VADBENCH_DB (e.g. sqlite:///results.db or postgresql://user@host/vadbench)"
 _JOB_FIELDS = [name for name in JobRecord.__dataclass_fields__ if name not in ("id", "run_id")]
 
 
-def open_store(url: str | None = None) -> Store:
-    """The store at ``url`` (default ``$VADBENCH_DB``, else ``sqlite:///results.db``), migrated to the schema head."""
+def open_store(url: str | None = None, *, create: bool = True) -> Store:
+    """The store at ``url`` (default ``$VADBENCH_DB``, else ``sqlite:///results.db``), migrated to the schema head.
+
+    ``create=False`` (the read commands) refuses a SQLite file that does not exist instead of creating it.
+    """
     url = url or os.environ.get("VADBENCH_DB") or DEFAULT_URL
     try:
         parsed = make_url(url)
         shown = parsed.render_as_string(hide_password=True)
-        engine = _sqlite_engine(parsed) if parsed.get_backend_name() == "sqlite" else create_engine(parsed)
+        sqlite = parsed.get_backend_name() == "sqlite"
+        if sqlite and not create and parsed.database not in (None, "", ":memory:") \
+                and not Path(parsed.database).expanduser().is_file():
+            raise StoreError(f"there is no results store at {Path(parsed.database).expanduser()}: check the --db "
+                             f"path (or $VADBENCH_DB), or create one with `vadbench run`")
+        engine = _sqlite_engine(parsed) if sqlite else create_engine(parsed)
     except (ArgumentError, NoSuchModuleError, ImportError) as error:
         raise StoreError(f"cannot open the results store {url!r}: {error}; {FIX}") from None
     try:
-        _migrate(engine, parsed.database if parsed.get_backend_name() == "sqlite" else None)
-    except OperationalError as error:
+        _migrate(engine, parsed.database if sqlite else None)
+    except DatabaseError as error:
         engine.dispose()
         raise StoreError(f"cannot open the results store {shown}: {error.orig}; {_hint(parsed)}") from None
     return Store(engine, shown)
@@ -51,9 +62,11 @@ def open_store(url: str | None = None) -> Store:
 
 def _hint(url: Any) -> str:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        folder = Path(url.database).expanduser().resolve().parent
-        if not folder.is_dir():
-            return f"the folder {folder} does not exist: create it, or {FIX}"
+        path = Path(url.database).expanduser().resolve()
+        if not path.parent.is_dir():
+            return f"the folder {path.parent} does not exist: create it, or {FIX}"
+        if path.is_file() and path.stat().st_size and path.read_bytes()[:16] != b"SQLite format 3\x00":
+            return f"{path} is not a SQLite database: point --db at a results database, or {FIX}"
     return f"check that the database is reachable and writable, or {FIX}"
 
 
@@ -109,7 +122,8 @@ def _upgrade(engine: Engine) -> None:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
     current = _revision(engine)
-    if current is not None and ScriptDirectory.from_config(config).get_revision(current) is None:
+    known = {script.revision for script in ScriptDirectory.from_config(config).walk_revisions()}
+    if current is not None and current not in known:
         raise StoreError(f"the results store {engine.url.render_as_string(hide_password=True)} has schema "
                          f"revision {current!r}, newer than this vadbench knows ({HEAD!r}); upgrade vadbench")
     with engine.execution_options(write=True).begin() as connection:
@@ -128,6 +142,17 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """One write transaction; a database that refuses it (full disk, read-only, locked past the timeout) is a
+        StoreError naming the store and the fix, and the transaction is rolled back whole."""
+        try:
+            with Session(self._writer) as session, session.begin():
+                yield session
+        except DBAPIError as error:
+            raise StoreError(f"cannot write to the results store {self.url}: {error.orig}; nothing of this write "
+                             f"was stored: free disk space or make the database writable, then rerun") from None
+
     def __enter__(self) -> Store:
         return self
 
@@ -138,22 +163,47 @@ class Store:
 
     def start_run(self, *, command: str, config: dict[str, Any], config_hash: str, versions: dict[str, Any],
                   git_commit: str | None, device: str, host: str, seeds: Iterable[int] = ()) -> str:
-        """Record a run as ``running`` and return its new 12-hex id."""
+        """Record a run as ``running``, owned by this process on ``host``, and return its new 12-hex id. Runs left
+        ``running`` by dead processes are closed first (``close_stale_runs``)."""
+        self.close_stale_runs(host)
         run_id = uuid.uuid4().hex[:12]
-        with Session(self._writer) as session, session.begin():
+        now = datetime.now(timezone.utc)
+        with self._writing() as session:
             session.add(schema.Run(
-                id=run_id, created_at=datetime.now(timezone.utc), command=command, config=config,
+                id=run_id, created_at=now, command=command, config=config,
                 config_hash=config_hash, versions=versions, git_commit=git_commit, device=device, host=host,
-                seeds=list(seeds), status="running",
+                seeds=list(seeds), status="running", pid=os.getpid(), heartbeat_at=now,
             ))
         return run_id
+
+    def heartbeat(self, run_id: str) -> None:
+        """Mark a running run as alive now (the runner beats after every job and every ``HEARTBEAT`` seconds)."""
+        with self._writing() as session:
+            session.execute(update(schema.Run).where(schema.Run.id == run_id, schema.Run.status == "running")
+                            .values(heartbeat_at=datetime.now(timezone.utc)))
+
+    def close_stale_runs(self, host: str) -> list[str]:
+        """Close as ``interrupted`` the runs still ``running`` whose process is gone: on ``host``, a pid that no
+        longer runs; anywhere, no heartbeat for ``STALE_AFTER`` seconds. Returns their ids."""
+        cutoff = datetime.now(timezone.utc) - timedelta(seconds=STALE_AFTER)
+        closed = []
+        with self._writing() as session:
+            for run in session.scalars(select(schema.Run).where(schema.Run.status == "running")):
+                dead = run.host == host and run.pid is not None and not _alive(run.pid)
+                silent = run.heartbeat_at is not None and run.heartbeat_at < cutoff
+                if dead or silent:
+                    why = f"process {run.pid} on {run.host} is gone" if dead else \
+                        f"no heartbeat since {run.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
+                    run.status, run.error = "interrupted", f"closed by a later run: {why}"
+                    closed.append(run.id)
+        return closed
 
     def finish_run(self, run_id: str, *, status: str, wall_time: float, peak_memory: int | None = None,
                    error: str | None = None) -> None:
         """Close a run as ``done``, ``failed`` or ``interrupted``."""
         if status not in schema.RUN_STATUSES[1:]:
             raise StoreError(f"run status {status!r} is not one of {', '.join(schema.RUN_STATUSES[1:])}")
-        with Session(self._writer) as session, session.begin():
+        with self._writing() as session:
             run = session.get(schema.Run, run_id)
             if run is None:
                 raise StoreError(f"no run {run_id!r} in {self.url}; start it with start_run first")
@@ -196,7 +246,7 @@ class Store:
         iterated) rolls everything back.
         """
         _check_job(job)
-        with Session(self._writer) as session, session.begin():
+        with self._writing() as session:
             if job.status == "done" and job.source == "measured" and job.eval_key is not None:
                 existing = session.scalars(select(schema.Job).where(
                     schema.Job.eval_key == job.eval_key, schema.Job.status == "done",
@@ -223,7 +273,7 @@ class Store:
 
     def add_provenance(self, job_id: int, **facts: Any) -> None:
         """Merge ``facts`` into a stored job's provenance (e.g. the plugin hooks that failed after it was saved)."""
-        with Session(self._writer) as session, session.begin():
+        with self._writing() as session:
             row = session.get(schema.Job, job_id)
             if row is None:
                 raise StoreError(f"no job {job_id} in {self.url}")
@@ -286,6 +336,21 @@ def _check_job(job: JobRecord) -> None:
         raise StoreError(f"job source {job.source!r} is not one of {', '.join(schema.SOURCES)}")
     if job.status == "failed" and not job.error:
         raise StoreError(f"failed job {job.model} on {job.dataset} has no error; store the exception text with it")
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process with this pid runs on this machine (a zombie counts as gone)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
 
 
 def _metric_row(job_id: int, scope: str, scope_id: str, metric: str, value: float) -> dict[str, Any]:

@@ -67,6 +67,8 @@ class RunRecord:
     wall_time: float | None = None
     peak_memory: int | None = None
     error: str | None = None
+    pid: int | None = None
+    heartbeat_at: datetime | None = None
 
 
 class MetricRow(NamedTuple):

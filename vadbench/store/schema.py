@@ -74,6 +74,8 @@ class Run(Base):
     wall_time: Mapped[float | None] = mapped_column(Float)
     peak_memory: Mapped[int | None] = mapped_column(BigInteger)
     error: Mapped[str | None] = mapped_column(Text)
+    pid: Mapped[int | None] = mapped_column(Integer)  # the owning process on ``host`` while running
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     jobs: Mapped[list[Job]] = relationship(back_populates="run", passive_deletes=True)
 
