@@ -1,6 +1,6 @@
 """CUHK Avenue, read as its official archives unpack or in the ano_pred "frames" variant.
 
-Official (two zips, side by side or merged)::
+Official (two zips, side by side, merged, or ``ground_truth_demo/`` unzipped inside ``Avenue Dataset/``)::
 
     Avenue Dataset/training_videos/01.avi ... 16.avi
     Avenue Dataset/testing_videos/01.avi ... 21.avi
@@ -32,6 +32,7 @@ from vadbench_plugins.datasets._base import FileDataset, natural_str, require, s
 GT_CHOICES = ("masks", "intervals")
 LAYOUTS = ("auto", "videos", "frames")
 SPLIT_FOLDERS = {"train": "training", "test": "testing"}
+DEMO = "ground_truth_demo"  # its testing_videos/ are demo copies, never the test set
 
 
 class AvenueDataset(FileDataset):
@@ -55,38 +56,60 @@ class AvenueDataset(FileDataset):
     # -- where things are ------------------------------------------------------------------------------------
 
     def _places(self) -> list[Path]:
-        """The root and its immediate sub-folders (the official zips unpack into 'Avenue Dataset/' and
-        'ground_truth_demo/')."""
+        """Where Avenue's folders are looked for, in order: the root, its sub-folders (the official zips unpack into
+        'Avenue Dataset/' and 'ground_truth_demo/') and a 'ground_truth_demo/' unzipped inside one of them."""
         if not self.root.is_dir():
             raise DatasetError(f"Avenue root {self.root} is not a folder; set dataset.avenue.root, "
                                "VADBENCH_AVENUE_ROOT or registry.yaml defaults.dataset.avenue.root")
-        return [self.root] + sorted(p for p in self.root.iterdir() if p.is_dir())
+        folders = sorted(p for p in self.root.iterdir() if p.is_dir())
+        return [self.root, *folders, *(p / DEMO for p in folders if (p / DEMO).is_dir())]
 
     def _find(self, *parts: str) -> Path | None:
+        """The first ``place/parts`` that exists."""
         for place in self._places():
             if place.joinpath(*parts).exists():
                 return place.joinpath(*parts)
         return None
 
+    def _videos_dir(self, folder: str) -> Path | None:
+        """``<folder>_videos/`` of the official archive, never the demo copies in 'ground_truth_demo/'."""
+        for place in self._places():
+            if place.name != DEMO and (place / f"{folder}_videos").is_dir():
+                return place / f"{folder}_videos"
+        return None
+
+    def _frames_dir(self, folder: str) -> Path | None:
+        """``<folder>/frames/`` of the frames variant: video folders named by number alone (01 ... 21), so that
+        ShanghaiTech's ``testing/frames/01_0014/`` is never taken for Avenue's."""
+        for place in self._places():
+            frames = place / folder / "frames"
+            names = [p.name for p in frames.iterdir() if p.is_dir()] if frames.is_dir() else []
+            if names and all(name.isdigit() for name in names):
+                return frames
+        return None
+
     def resolved_layout(self) -> str:
-        """"videos" or "frames": the setting, or what is on disk when it is "auto"."""
+        """"videos" or "frames": the setting, or what is on disk when it is "auto" (Avenue's own markers only:
+        ``*_videos/`` folders, or number-named frame folders beside Avenue ground truth)."""
         if self.layout != "auto":
             return self.layout
-        if self._find("training_videos") or self._find("testing_videos"):
+        if self._videos_dir("training") or self._videos_dir("testing"):
             return "videos"
-        if self._find("training", "frames") or self._find("testing", "frames"):
+        avenue_truth = self._find("avenue.mat") or self._find("testing_label_mask")
+        if avenue_truth and (self._frames_dir("training") or self._frames_dir("testing")):
             return "frames"
         raise DatasetError(
             f"no Avenue dataset under {self.root}: expected 'Avenue Dataset/training_videos/01.avi' (official "
-            "archive) or 'training/frames/01/0000.jpg' (frames variant); see docs/datasets.md")
+            "archive) or 'training/frames/01/0000.jpg' beside avenue.mat (frames variant); see docs/datasets.md")
 
     def _split_dir(self, split: str) -> Path:
         folder = SPLIT_FOLDERS[split]
-        parts = (f"{folder}_videos",) if self.resolved_layout() == "videos" else (folder, "frames")
-        found = self._find(*parts)
+        if self.resolved_layout() == "videos":
+            found, expected = self._videos_dir(folder), f"{folder}_videos/"
+        else:
+            found, expected = self._frames_dir(folder), f"{folder}/frames/ with video folders 01, 02, ..."
         if found is None:
-            raise DatasetError(f"Avenue {split} data missing: no '{'/'.join(parts)}' under {self.root}; "
-                               "see docs/datasets.md")
+            raise DatasetError(f"Avenue {split} data missing: no '{expected}' under {self.root}; see docs/datasets.md")
         return found
 
     def _list(self, split: str) -> list[Video]:

@@ -13,7 +13,8 @@ from vadbench.components import SPLITS, CheckReport, Video
 from vadbench.data.cache import FrameCache
 from vadbench.hashing import digest, files_digest
 from vadbench.data.resize import resize_frame
-from vadbench.data.video import image_files, natural_key, read_images, read_video, video_info
+from vadbench.data.video import (decodable_frames, frame_files, image_files, natural_key, read_images, read_video,
+                                 video_info)
 from vadbench.errors import ConfigError, DatasetError
 
 
@@ -67,6 +68,9 @@ class CachedDataset(ABC):
         return np.stack(frames)
 
     def frames(self, video: Video) -> np.ndarray:
+        """The decoded frames, which must number what ``_expected_frames`` says; ``trim`` only ever cuts the end
+        (a video file decodes up to its first bad frame and a frame folder with a gap is an error, so what is cut
+        never shifts the frames before it)."""
         decoded = self.decoded(video)
         expected, origin = self._expected_frames(video)
         if len(decoded) == expected:
@@ -124,7 +128,7 @@ class FileDataset(CachedDataset):
 
     def _decode(self, video: Video) -> Iterable[np.ndarray]:
         source = Path(video.source)
-        return read_images(image_files(source)) if source.is_dir() else read_video(source)
+        return read_images(frame_files(source)) if source.is_dir() else read_video(source)
 
     def _source_key(self, video: Video) -> str:
         """Memoised per dataset object: a frame folder is listed and stat-ed once, not on every read."""
@@ -150,31 +154,58 @@ class FileDataset(CachedDataset):
         return self._fingerprint
 
     def check(self) -> CheckReport:
+        """Every source read as far as it claims (a frame folder without gaps, a video file's last frame), every
+        test video's ground truth read and its length compared with the frames that decode; each problem once."""
         report = CheckReport(self.name, str(self.root))
         try:
             listing = {split: self._listed(split) for split in SPLITS}
         except DatasetError as error:
             report.problems.append(str(error))
             return report
+        counts = {video.source: self._readable_frames(video, report.problems)
+                  for videos in listing.values() for video in videos}
         for split, videos in listing.items():
             if videos:
                 report.videos[split] = len(videos)
-                report.frames[split] = sum(video.num_frames for video in videos)
+                report.frames[split] = sum(video.num_frames if counts[video.source] is None else counts[video.source]
+                                           for video in videos)
         report.scenes = sorted({video.scene for videos in listing.values() for video in videos}, key=natural_str)
         if not listing["test"]:
             report.problems.append(f"{self.root}: no test videos found; see docs/datasets.md for the layout")
         for video in listing["test"]:
-            try:
-                labels = self.labels(video)
-                length = self._truth_length(video)
-                if length is not None and length != video.num_frames and not self.trim:
-                    report.problems.append(
-                        f"{self.name} video {video.id}: {video.source} has {video.num_frames} frames but its ground "
-                        f"truth has {length}; extract it again, or set dataset.{self.name}.trim=true")
-                report.abnormal_frames += int(labels.sum())
-            except DatasetError as error:
-                report.problems.append(str(error))
+            self._check_truth(video, counts[video.source], report)
+        report.problems = list(dict.fromkeys(report.problems))  # e.g. one missing folder, not one line per video
         return report
+
+    def _readable_frames(self, video: Video, problems: list[str]) -> int | None:
+        """The number of frames of a video that actually read, adding to ``problems`` what is wrong with its
+        source; None when the source cannot be read at all."""
+        source = Path(video.source)
+        try:
+            if source.is_dir():
+                return len(frame_files(source))
+            count = decodable_frames(source, video.num_frames)
+        except DatasetError as error:
+            problems.append(str(error))
+            return None
+        if count != video.num_frames:
+            problems.append(f"{source}: the container header claims {video.num_frames} frames but {count} decode; "
+                            "the file is truncated or corrupt: re-download or re-encode it")
+        return count
+
+    def _check_truth(self, video: Video, count: int | None, report: CheckReport) -> None:
+        """Read a test video's labels (adding up its abnormal frames) and compare the length of its ground truth
+        with the ``count`` of frames that decode."""
+        try:
+            report.abnormal_frames += int(self.labels(video).sum())
+            length = self._truth_length(video)
+        except DatasetError as error:
+            report.problems.append(str(error))
+            return
+        if count is not None and length is not None and length != count and not self.trim:
+            report.problems.append(
+                f"{self.name} video {video.id}: {video.source} has {count} frames that decode but its ground truth "
+                f"has {length}; extract it again, or set dataset.{self.name}.trim=true")
 
 
 def natural_str(text: str) -> tuple:

@@ -62,8 +62,8 @@ class STCDataset(FileDataset):
 
     def _read_truth(self, video: Video) -> tuple[np.ndarray, np.ndarray | None]:
         """(labels ``f``, masks ``f h w`` at the frame size or None when there is no pixel mask folder)."""
-        path = require(self.base / "testing" / "test_frame_mask" / f"{video.id}.npy",
-                       f"the frame labels of test video {video.id}")
+        folder = require(self.base / "testing" / "test_frame_mask", "the frame labels of the test videos, <video>.npy")
+        path = require(folder / f"{video.id}.npy", f"the frame labels of test video {video.id}")
         labels = _load(path)
         if labels.ndim != 1:
             raise DatasetError(f"{path} has shape {labels.shape}; frame labels must be one value per frame")

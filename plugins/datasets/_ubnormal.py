@@ -2,13 +2,15 @@
 repository)::
 
     Scene1/abnormal_scene_1_scenario_1.mp4
-    Scene1/abnormal_scene_1_scenario_1_annotations/abnormal_scene_1_scenario_1_0000_gt.png   (object id map)
+    Scene1/abnormal_scene_1_scenario_1_annotations/abnormal_scene_1_scenario_1_0000_gt.png   (object id map of frame 0)
     Scene1/abnormal_scene_1_scenario_1_annotations/abnormal_scene_1_scenario_1_tracks.txt    (object_id,start,end)
     scripts/{abnormal,normal}_{training,validation,test}_video_names.txt
 
 Frame labels follow ``write_frame_level_ground_truth.py``: frame f is abnormal iff some ``_tracks.txt`` row has
 start <= f <= end (0-based, inclusive). Pixel masks are the object maps restricted to those rows' objects and
-frames. Tracks read ``_new_tracks.txt`` when it exists, like ``create_tracks_for_tbdc_rbdc.py``.
+frames. Tracks read ``_new_tracks.txt`` when it exists, like ``create_tracks_for_tbdc_rbdc.py``. As in those scripts a
+video has the frame count of its container header, and the map of frame i is ``'%s_%04d_gt.png' % (video, i)``:
+maps are found by number, never by position in the folder.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import numpy as np
 from vadbench.components import Track, Video
 from vadbench.data.objects import object_boxes
 from vadbench.data.resize import resize_labels, scale_box
-from vadbench.data.video import image_files, read_images, video_info
+from vadbench.data.video import read_images, video_info
 from vadbench.errors import ConfigError, DatasetError
 from vadbench_plugins.datasets._base import FileDataset, require
 
@@ -45,7 +47,7 @@ class UBnormalDataset(FileDataset):
             raise ConfigError(f"dataset.ubnormal.train must be one of {', '.join(TRAIN_CHOICES)}, got {train!r}")
         self.splits, self.train = str(splits), train
         self._truth = functools.lru_cache(maxsize=4)(self._read_truth)
-        self._maps = functools.lru_cache(maxsize=None)(self._list_maps)
+        self._maps = functools.lru_cache(maxsize=None)(self._map_files)
 
     def _settings(self) -> dict[str, Any]:
         return {**super()._settings(), "train": self.train}
@@ -102,10 +104,18 @@ class UBnormalDataset(FileDataset):
             raise DatasetError(f"{path} has {rows.shape[1]} columns; rows must be object_id,start,end")
         return rows.astype(np.int64)
 
-    def _list_maps(self, video: Video) -> list[Path]:
-        """The object maps ``<video>_NNNN_gt.png`` of a video, in frame order."""
+    def _map_files(self, video: Video) -> list[Path]:
+        """The object map of every frame the container header counts, by number: ``<video>_%04d_gt.png``."""
         folder = require(self._annotations(video), f"the per-frame object maps of {video.id}")
-        return [p for p in image_files(folder) if p.name.endswith("_gt.png")]
+        count, _ = video_info(Path(video.source))
+        maps = [folder / f"{video.id}_{frame:04d}_gt.png" for frame in range(count)]
+        present = {path.name for path in folder.iterdir()}
+        missing = [path for path in maps if path.name not in present]
+        if missing:
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            raise DatasetError(f"{missing[0]} is missing{more}: {video.id} has {count} frames and every frame needs "
+                               "its object map; unzip the annotations again")
+        return maps
 
     def _read_truth(self, video: Video) -> tuple[np.ndarray, np.ndarray]:
         """(labels ``f`` from the track intervals, pixel masks ``f h w`` at the frame size)."""

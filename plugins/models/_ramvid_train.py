@@ -26,10 +26,12 @@ from vadbench.errors import ConfigError, DatasetError
 from vadbench.nn.diffusion import GaussianDiffusion
 from vadbench.nn.ema import ema_model, last_decay
 from vadbench.nn.unet import UNet3D
+from vadbench.processes import alive
 from vadbench_plugins.models._ramvid import RamvidSettings, autocast
 
 CHECKPOINT_FORMAT = 1
 LOG_NAME = "train_log.jsonl"
+TEMP_PREFIX = ".tmp-ckpt-"  # + the writer's pid: a killed writer's half-written file is removed by the next fit
 
 
 class ClipSampler:
@@ -82,6 +84,7 @@ def train(settings: RamvidSettings, diffusion: GaussianDiffusion, dataset, maske
     net = UNet3D(settings.unet(), checkpointing=settings.checkpointing).to(device)
     ema = ema_model(net, settings.ema)
     optimizer = torch.optim.AdamW(net.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
+    remove_orphaned_temporaries(workdir)
     start, last = 0, last_checkpoint(workdir)
     if last is not None:
         state = read_checkpoint(last)
@@ -241,7 +244,7 @@ def write_checkpoint(workdir: Path, step: int, net: UNet3D, ema, optimizer, conf
     path = workdir / checkpoint_name(step)
     state = {"format": CHECKPOINT_FORMAT, "step": step, "config": config, "model": net.state_dict(),
              "ema": ema.state_dict(), "optimizer": optimizer.state_dict()}
-    fd, temp = tempfile.mkstemp(dir=workdir, prefix=".tmp-ckpt-", suffix=".pt")
+    fd, temp = tempfile.mkstemp(dir=workdir, prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=".pt")
     try:
         with os.fdopen(fd, "wb") as handle:
             torch.save(state, handle)
@@ -254,6 +257,14 @@ def write_checkpoint(workdir: Path, step: int, net: UNet3D, ema, optimizer, conf
             if old != path:
                 old.unlink(missing_ok=True)
     return path
+
+
+def remove_orphaned_temporaries(workdir: Path) -> None:
+    """Delete the half-written checkpoints of writers that died (their pid is in the name and no longer runs)."""
+    for temp in workdir.glob(f"{TEMP_PREFIX}*.pt") if workdir.is_dir() else []:
+        pid = temp.name.removeprefix(TEMP_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not alive(int(pid)):
+            temp.unlink(missing_ok=True)
 
 
 def _write_text_atomic(path: Path, text: str) -> None:

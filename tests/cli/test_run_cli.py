@@ -110,6 +110,17 @@ def test_four_concurrent_runs_on_one_store_all_land(workdir, vadbench):
     assert sorted(seed for _, _, seed, _ in stored_jobs(workdir / "results.db")) == [0, 1, 2, 3]
 
 
+def test_two_processes_on_the_same_job_both_succeed_with_one_stored_job(workdir, vadbench):
+    args = ["run", "--model", "interp", "--scorer", "mse,l1", "--dataset", "synthetic", *SMALL]
+    processes = [vadbench(*args, cwd=workdir, wait=False) for _ in range(2)]
+    outputs = [process.communicate() for process in processes]
+    assert [process.returncode for process in processes] == [0, 0], outputs
+    assert len(stored_jobs(workdir / "results.db")) == 2
+    with sqlite3.connect(workdir / "results.db") as connection:
+        statuses = sorted(status for (status,) in connection.execute("select status from runs"))
+    assert statuses == ["done", "done"]
+
+
 def test_a_terminated_run_is_closed_as_interrupted_and_resumes(workdir, vadbench):
     args = ["run", "--model", "interp", "--scorer", "mse,l1", "--dataset", "synthetic", "--seed", "0,1,2", *SMALL]
     process = vadbench(*args, cwd=workdir, wait=False)

@@ -220,3 +220,39 @@ def test_random_masker_draws_ramvid_anchor_sets():
 def test_random_masker_rejects_bad_settings(settings, message):
     with pytest.raises(ConfigError, match=message):
         build("masker", "random", **settings)
+
+
+def _write_checkpoints(workdir, first_step):
+    from vadbench_plugins.models._ramvid_train import write_checkpoint
+
+    net = torch.nn.Linear(2, 2)
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    for step in range(first_step, first_step + 30, 3):
+        write_checkpoint(workdir, step, net, torch.optim.swa_utils.AveragedModel(net), optimizer, {})
+
+
+def test_concurrent_checkpoint_writers_never_collide(tmp_path):
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_write_checkpoints, args=(tmp_path, first)) for first in (1, 2, 3)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert [writer.exitcode for writer in writers] == [0, 0, 0]
+    assert not list(tmp_path.glob(".tmp-*"))
+    assert len(list(tmp_path.glob("ckpt-*.pt"))) >= 1
+
+
+def test_a_killed_writers_temporary_is_removed_by_the_next_fit(dataset, tmp_path):
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    orphan = tmp_path / f".tmp-ckpt-{dead.stdout.strip()}-abc.pt"
+    orphan.write_bytes(b"half a checkpoint")
+    live = tmp_path / f".tmp-ckpt-{__import__('os').getpid()}-def.pt"  # a writer that still runs keeps its file
+    live.write_bytes(b"being written")
+    fit(build("model", "attention-ramvid", train_steps=1, **FAST), dataset, tmp_path)
+    assert not orphan.exists() and live.exists()

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 import multiprocessing
-from datetime import timezone
-
 import os
+from datetime import timezone
 
 import pytest
 from store_helpers import job, start

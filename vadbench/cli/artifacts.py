@@ -109,19 +109,33 @@ def register(app: typer.Typer) -> None:
     def cache_remove(
         older_than: Optional[float] = typer.Option(None, "--older-than", help="Remove entries older than DAYS."),
         run: Optional[str] = typer.Option(None, "--run", help="Remove the entries this run's jobs use."),
+        shared: bool = typer.Option(False, "--shared", help="With --run: also entries other runs use."),
         db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL of the store."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Only list what would be removed."),
     ) -> None:
-        """Remove stage entries by age or by run (stored metrics stay; export/plot need the evaluate entries)."""
+        """Remove stage entries by age or by run (stored metrics stay; export/plot need the evaluate entries).
+
+        Entries a running job uses are never removed; with --run, entries other runs also use are kept unless
+        --shared is given."""
         if older_than is None and run is None:
             raise VadbenchError("say what to remove: --older-than DAYS and/or --run RUN")
+        from vadbench.runner.artifacts import exclusive
         from vadbench.store.db import open_store
 
         run_id = open_store(db, create=False).get_run(run).id if run else None
         cutoff = time.time() - older_than * 86400 if older_than is not None else None
         removed = 0
         for stage, key, folder, runs in _entries(db):
-            if (cutoff is None or folder.stat().st_mtime < cutoff) and (run_id is None or run_id in runs):
+            if not ((cutoff is None or folder.stat().st_mtime < cutoff) and (run_id is None or run_id in runs)):
+                continue
+            others = sorted(runs - {run_id}) if run_id else []
+            if others and not shared:
+                out.print(f"kept {stage}/{key}: runs {', '.join(others)} use it too (--shared removes it)")
+                continue
+            with exclusive(folder) as free:
+                if not free:
+                    out.print(f"kept {stage}/{key}: a running job uses it")
+                    continue
                 removed += _bytes(folder)
                 out.print(f"{'would remove' if dry_run else 'removed'} {stage}/{key}")
                 if not dry_run:

@@ -1,9 +1,9 @@
-"""The two consoles of the CLI: results on stdout, messages and progress on stderr."""
-
-from rich.console import Console
+"""The two consoles of the CLI: results on stdout, messages and progress on stderr; off a terminal both keep
+every line whole (``vadbench.progress.make_console``)."""
 
 from vadbench.progress import console as err
+from vadbench.progress import make_console
 
-out = Console()
+out = make_console()
 
-__all__ = ["err", "out"]
+__all__ = ["err", "make_console", "out"]

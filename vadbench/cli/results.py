@@ -94,13 +94,13 @@ def compare(
 
 
 def _print(renderable: object, output: Path | None) -> None:
-    from rich.console import Console
+    from vadbench.cli.console import make_console
 
     if output is None:
-        Console().print(renderable)
+        make_console().print(renderable)
         return
     with output.open("w") as handle:
-        Console(file=handle, width=160).print(renderable)
+        make_console(file=handle).print(renderable)
 
 
 def register(app: typer.Typer) -> None:

@@ -38,6 +38,31 @@ def video_info(path: Path) -> tuple[int, float]:
         capture.release()
 
 
+def decodable_frames(path: Path, claimed: int) -> int:
+    """How many frames of a video file actually decode: ``claimed`` (the header's count) when frame ``claimed - 1``
+    can be sought to and read and nothing follows it (one seek, cheap), else the count found by decoding them all."""
+    capture = _open(path)
+    try:
+        if claimed > 0 and capture.set(cv2.CAP_PROP_POS_FRAMES, claimed - 1) and capture.read()[0] \
+                and not capture.grab():
+            return claimed
+    finally:
+        capture.release()
+    return _count_frames(path)
+
+
+def _count_frames(path: Path) -> int:
+    """The number of frames of a video file that decode, from the start up to the first that fails."""
+    capture = _open(path)
+    try:
+        count = 0
+        while capture.grab():
+            count += 1
+        return count
+    finally:
+        capture.release()
+
+
 def read_video(path: Path) -> Iterator[np.ndarray]:
     """Decode every frame of a video file, in order, as uint8 RGB ``h w c``."""
     capture = _open(path)
@@ -78,6 +103,37 @@ def natural_key(path: Path) -> tuple:
 def image_files(folder: Path) -> list[Path]:
     """The image files of a frame folder, sorted numerically by name."""
     return sorted((p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES), key=natural_key)
+
+
+def frame_files(folder: Path) -> list[Path]:
+    """The images of a frame folder in frame order, which must be numbered 0, 1, 2, ... without a gap (as the
+    Avenue and ShanghaiTech archives ship them).
+
+    A missing, repeated or stray frame number is a DatasetError naming the file: counting frames by position would
+    shift the frame (and so the label) of everything after it.
+    """
+    files = image_files(folder)
+    for index, path in enumerate(files):
+        number = _frame_number(path)
+        if number > index:
+            raise DatasetError(f"{folder / _renumbered(path, index)} is missing (frame folder {folder.name} goes on at "
+                               f"{path.name}; frames are numbered from 0); extract the frames again")
+        if number < index:
+            raise DatasetError(f"{path} repeats an earlier frame number; remove the duplicate or stray file")
+    return files
+
+
+def _frame_number(path: Path) -> int:
+    """The frame number that ends an image's name (``0042.jpg`` -> 42); a DatasetError if there is none."""
+    match = re.search(r"(\d+)$", path.stem)
+    if match is None:
+        raise DatasetError(f"{path} is not a numbered frame (e.g. 0042.jpg); remove it from the frame folder")
+    return int(match.group(1))
+
+
+def _renumbered(path: Path, number: int) -> str:
+    """The name ``path`` would have with frame number ``number``, in its zero padding (``041.jpg`` -> ``042.jpg``)."""
+    return re.sub(r"\d+$", lambda digits: f"{number:0{len(digits.group())}d}", path.stem) + path.suffix
 
 
 def read_image(path: Path, flags: int = cv2.IMREAD_COLOR) -> np.ndarray:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,7 @@ import numpy as np
 from vadbench import paths
 
 STAGES = ("fit", "infer", "score", "evaluate")
+LOCK_NAME = ".in-use"  # a job holds a shared lock on it in every stage folder it uses
 
 
 def stage_dir(stage: str, key: str) -> Path:
@@ -63,3 +67,34 @@ def video_file(folder: Path, video_id: str) -> Path:
     """The per-video file of a stage output; ids are made path-safe."""
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in video_id)
     return folder / f"{safe}.npz"
+
+
+@contextmanager
+def in_use(keys: dict[str, str]) -> Iterator[None]:
+    """Hold a shared lock on the job's stage folders while it runs, so ``cache remove`` leaves them alone (the
+    lock goes with the process, however it ends)."""
+    handles = []
+    try:
+        for stage, key in keys.items():
+            if stage == "fit" and (key == "none" or key.startswith("checkpoint-")):
+                continue
+            handle = open(stage_dir(stage, key) / LOCK_NAME, "a")
+            fcntl.flock(handle, fcntl.LOCK_SH)
+            handles.append(handle)
+        yield
+    finally:
+        for handle in handles:
+            handle.close()
+
+
+@contextmanager
+def exclusive(folder: Path) -> Iterator[bool]:
+    """Try to take a stage folder for removal: yields False while a running job holds it."""
+    lock = folder / LOCK_NAME
+    with open(lock, "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True

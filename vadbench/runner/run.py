@@ -224,24 +224,14 @@ def distributed_rank() -> int:
 
 def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_stages: dict[str, str],
              record_type: type) -> JobOutcome:
-    from vadbench.evaluation.protocol import MetricRow
-
     job, parts, device = planned.job, planned.parts, plan.device
     reset_peak_memory(device)
     started_at, clock = datetime.now(timezone.utc), time.perf_counter()
     metrics: list[Any] = []
     error, provenance = "", {"device": device}
     try:
-        for stage in ("fit", "infer"):
-            if job.keys[stage] in failed_stages:
-                raise RuntimeError(f"{stage} stage failed earlier in this run: {failed_stages[job.keys[stage]]}")
-        checkpoint = _stage(failed_stages, job.keys["fit"], lambda: stages.fit(job, parts, device))
-        infer_folder = _stage(failed_stages, job.keys["infer"], lambda: stages.infer(job, parts, checkpoint, device))
-        errors = stages.score(job, parts, infer_folder, device)
-        result = stages.evaluate(job, parts, errors)
-        stored = stages.artifacts.load_json(infer_folder / "done.json") or {}
-        metrics = [*result.rows, MetricRow("dataset", job.dataset.name, "nfe_per_frame", stored.get("nfe_per_frame", 0.0))]
-        provenance.update({"checkpoint": str(checkpoint) if checkpoint else None, **stored.get("provenance", {})})
+        with stages.artifacts.in_use(job.keys):
+            metrics, provenance = _run_stages(job, parts, device, failed_stages, provenance)
     except KeyboardInterrupt:
         raise
     except Exception as exc:
@@ -250,7 +240,7 @@ def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_st
     record = record_type(
         dataset=job.dataset.name, model=job.model.name, masker=job.masker.name if job.masker else None,
         scorer=job.scorer.name if job.scorer else None, seed=job.seed, sample_seed=job.sample_seed,
-        settings=job.settings(),
+        settings={**job.settings(), **({"checkpoint": parts.checkpoint_digest} if parts.checkpoint else {})},
         eval_key=job.keys["evaluate"], fit_key=job.keys["fit"],
         infer_key=job.keys["infer"], score_key=job.keys["score"], status="failed" if error else "done",
         error=error or None, provenance=provenance, wall_time=time.perf_counter() - clock,
@@ -267,6 +257,24 @@ def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_st
         store.add_provenance(job_id, hook_failures=hook_failures)
     summary = {r.metric: r.value for r in metrics if r.scope == "dataset"}
     return JobOutcome(job, "failed" if error else "done", error, summary)
+
+
+def _run_stages(job: Job, parts: stages.Components, device: str, failed_stages: dict[str, str],
+                provenance: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+    """Fit, infer, score and evaluate one job; returns its metric rows and provenance."""
+    from vadbench.evaluation.protocol import MetricRow
+
+    for stage in ("fit", "infer"):
+        if job.keys[stage] in failed_stages:
+            raise RuntimeError(f"{stage} stage failed earlier in this run: {failed_stages[job.keys[stage]]}")
+    checkpoint = _stage(failed_stages, job.keys["fit"], lambda: stages.fit(job, parts, device))
+    infer_folder = _stage(failed_stages, job.keys["infer"], lambda: stages.infer(job, parts, checkpoint, device))
+    errors = stages.score(job, parts, infer_folder, device)
+    result = stages.evaluate(job, parts, errors)
+    stored = stages.artifacts.load_json(infer_folder / "done.json") or {}
+    nfe = MetricRow("dataset", job.dataset.name, "nfe_per_frame", stored.get("nfe_per_frame", 0.0))
+    return [*result.rows, nfe], {**provenance, "checkpoint": str(checkpoint) if checkpoint else None,
+                                 **stored.get("provenance", {})}
 
 
 def _stage(failed_stages: dict[str, str], key: str, action: Callable[[], Any]) -> Any:

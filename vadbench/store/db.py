@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
 from vadbench.errors import DuplicateJobError, StoreError
+from vadbench.processes import alive
 from vadbench.store import schema
 from vadbench.store.migrations import HEAD
 from vadbench.store.records import JobMetric, JobRecord, MetricRow, RunRecord, ScopeMetric
@@ -189,7 +190,7 @@ class Store:
         closed = []
         with self._writing() as session:
             for run in session.scalars(select(schema.Run).where(schema.Run.status == "running")):
-                dead = run.host == host and run.pid is not None and not _alive(run.pid)
+                dead = run.host == host and run.pid is not None and not alive(run.pid)
                 silent = run.heartbeat_at is not None and run.heartbeat_at < cutoff
                 if dead or silent:
                     why = f"process {run.pid} on {run.host} is gone" if dead else \
@@ -336,21 +337,6 @@ def _check_job(job: JobRecord) -> None:
         raise StoreError(f"job source {job.source!r} is not one of {', '.join(schema.SOURCES)}")
     if job.status == "failed" and not job.error:
         raise StoreError(f"failed job {job.model} on {job.dataset} has no error; store the exception text with it")
-
-
-def _alive(pid: int) -> bool:
-    """Whether a process with this pid runs on this machine (a zombie counts as gone)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def _metric_row(job_id: int, scope: str, scope_id: str, metric: str, value: float) -> dict[str, Any]:
