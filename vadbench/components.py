@@ -110,8 +110,8 @@ class FitContext:
     """What the runner hands a model's ``fit``: where to write, the seed, the device and the protocol window."""
 
     workdir: Path  # the fit stage's content-addressed folder; checkpoints go here, resume reads from here. A
-    # ``train_log.jsonl`` there (one JSON object per step with ``step`` and ``loss``, optionally ``lr``) is drawn
-    # by ``vadbench plot``.
+    # ``train_log.jsonl`` there (``vadbench.training_log``: one JSON object per step with ``step`` and ``loss``) is
+    # drawn by ``vadbench plot``.
     seed: int
     device: str
     window: int  # L, the window length of the protocol

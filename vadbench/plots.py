@@ -9,9 +9,9 @@ import numpy as np
 
 from vadbench import paths
 from vadbench.runner import artifacts
+from vadbench.training_log import LOG_NAME, read_log
 
 VIDEOS_PER_FIGURE = 12
-TRAINING_LOG = "train_log.jsonl"  # what a learned model's fit may write in its folder (components.FitContext)
 
 
 def plot_job(job: Any, frames_file: Path, out_dir: Path, top: int = 4) -> list[Path]:
@@ -36,19 +36,9 @@ def plot_job(job: Any, frames_file: Path, out_dir: Path, top: int = 4) -> list[P
 
 def _training_curve(job: Any, path: Path) -> Path | None:
     """Loss (log scale) and learning rate against the step, from the fit stage's ``train_log.jsonl`` if any."""
-    import json
-
     import matplotlib.pyplot as plt
 
-    log = paths.stage_cache() / "fit" / str(job.fit_key) / TRAINING_LOG
-    if not log.is_file():
-        return None
-    records = []
-    for line in log.read_text().splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
+    records = read_log(paths.stage_cache() / "fit" / str(job.fit_key) / LOG_NAME)
     if not records:
         return None
     steps = np.array([record["step"] for record in records])

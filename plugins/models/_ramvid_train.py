@@ -27,10 +27,10 @@ from vadbench.nn.diffusion import GaussianDiffusion
 from vadbench.nn.ema import ema_model, last_decay
 from vadbench.nn.unet import UNet3D
 from vadbench.processes import alive
+from vadbench.training_log import LOG_NAME, read_log
 from vadbench_plugins.models._ramvid import RamvidSettings, autocast
 
 CHECKPOINT_FORMAT = 1
-LOG_NAME = "train_log.jsonl"
 TEMP_PREFIX = ".tmp-ckpt-"  # + the writer's pid: a killed writer's half-written file is removed by the next fit
 
 
@@ -162,19 +162,6 @@ class TrainingLog:
             handle.flush()
             os.fsync(handle.fileno())
         self.pending = []
-
-
-def read_log(path: Path) -> list[dict[str, float]]:
-    """The records of a training log (none when it does not exist); a torn last line is ignored."""
-    if not path.is_file():
-        return []
-    records = []
-    for line in path.read_text().splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
-    return records
 
 
 def training_summary(workdir: Path, step: int) -> dict[str, float] | None:

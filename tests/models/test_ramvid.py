@@ -99,7 +99,7 @@ def test_reconstruct_keeps_anchors_and_reports_provenance(dataset, tmp_path):
 
 
 def test_resumed_fit_continues_the_same_log(dataset, tmp_path):
-    from vadbench_plugins.models._ramvid_train import LOG_NAME, read_log
+    from vadbench.training_log import LOG_NAME, read_log
 
     recipe = dict(FAST, warmup_steps=2, lr_decay="cosine", lr=0.01, checkpoint_every=2)
     fit(build("model", "attention-ramvid", train_steps=4, **recipe), dataset, tmp_path / "a")

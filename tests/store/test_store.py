@@ -221,3 +221,25 @@ def test_a_full_disk_is_one_clear_error_and_loses_nothing_stored(tiny_disk):
     with open_store(f"sqlite:///{tiny_disk / 'results.db'}") as again:
         assert [job.id for job in again.jobs(run_id)] == [kept]
         assert again.job_metrics(kept) == [("dataset", "avenue", "auc_micro", 0.8)]
+
+
+def test_a_read_only_store_reads_and_refuses_writes_in_one_line(tiny_disk):
+    import subprocess
+
+    from vadbench.errors import StoreError
+    from vadbench.store import JobRecord, open_store
+
+    url = f"sqlite:///{tiny_disk / 'results.db'}"
+    with open_store(url) as store:
+        run_id = store.start_run(command="vadbench run", config={}, config_hash="h", versions={}, git_commit=None,
+                                 device="cpu", host="test")
+        store.save_job(run_id, JobRecord(dataset="avenue", model="interp", eval_key="kept"))
+    subprocess.run(["mount", "-o", "remount,ro", str(tiny_disk)], check=True)
+    try:
+        with open_store(url, create=False) as store:
+            assert [job.eval_key for job in store.jobs(run_id)] == ["kept"]
+            with pytest.raises(StoreError, match="cannot write to the results store .*make the database writable"):
+                store.start_run(command="vadbench run", config={}, config_hash="h", versions={}, git_commit=None,
+                                device="cpu", host="test")
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(tiny_disk)], check=True)

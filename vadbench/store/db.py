@@ -72,16 +72,29 @@ def _hint(url: Any) -> str:
 
 
 def _sqlite_engine(url: Any) -> Engine:
-    """A SQLite engine in WAL mode with a busy timeout; transactions opened for writing take the lock up front."""
+    """A SQLite engine in WAL mode with a busy timeout; transactions opened for writing take the lock up front.
+
+    A file on a read-only disk or in a read-only folder opens read-only (``immutable``: WAL needs a writable
+    folder even to read), so the read commands still work there and every write is a StoreError.
+    """
     in_memory = url.database in (None, "", ":memory:")
-    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S},
-                           **({"poolclass": StaticPool} if in_memory else {}))
+    path = None if in_memory else Path(url.database).expanduser()
+    read_only = path is not None and path.is_file() and not (os.access(path, os.W_OK)
+                                                              and os.access(path.parent, os.W_OK))
+    if read_only:
+        import sqlite3
+
+        uri = f"file:{path.resolve()}?mode=ro&immutable=1"
+        engine = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
+    else:
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S},
+                               **({"poolclass": StaticPool} if in_memory else {}))
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
         cursor = dbapi_connection.cursor()
-        if not in_memory:
+        if not (in_memory or read_only):
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
