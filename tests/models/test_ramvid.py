@@ -51,7 +51,7 @@ def test_null_settings_take_the_presets_values():
     assert build("model", "attention-ramvid").settings.lr == 2e-5
 
 
-@pytest.mark.parametrize(("settings", "message"), [({"preset": "huge"}, "valid presets: full, small, tiny"),
+@pytest.mark.parametrize(("settings", "message"), [({"preset": "huge"}, "valid presets: full, small, cpu, tiny"),
                                                    ({"sampler": "euler"}, "valid samplers: ddim, ddpm"),
                                                    ({"sampling_steps": 0}, "sampling_steps=0")])
 def test_bad_settings_are_one_clear_error(settings, message):

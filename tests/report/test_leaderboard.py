@@ -66,3 +66,18 @@ def test_empty_results_say_which_filter_left_nothing(filled):
         leaderboards(store, metric="frames_scored")
     with pytest.raises(ConfigError, match="no results match metric 'rbdc'"):
         leaderboards(store, metric="rbdc", models=["interp"])
+
+
+def test_floor_verdict_compares_each_models_best_row_with_the_floors(filled):
+    from vadbench.report.leaderboard import floor_verdict
+
+    store, _ = filled
+    board = _avenue(store)
+    floor, _ = expected("interp", 6, 0)  # interp's best group is the floor
+    mamba, spread = expected("mamba-ramvid", 4, 0)
+    line = floor_verdict(board, "interp")
+    assert line.startswith(f"avenue: the floor interp is {100 * floor:.1f} auc_micro at best (mse)")
+    assert f"mamba-ramvid (mse) {100 * mamba:.1f} ± {100 * spread:.1f} over 2 jobs, " \
+           f"{100 * (mamba - floor):+.1f} points: does not beat the floor" in line
+    assert line.endswith("0 of 1 models beat the floor.")
+    assert floor_verdict(board, "attention-ramvid") is None

@@ -44,11 +44,16 @@ def report(
     format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.rich,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write to this file instead of "
                                                                            "stdout")] = None,
+    floor: Annotated[Optional[str], typer.Option(help="after each board (rich and markdown), say whether each "
+                                                      "model's best row beats this model's best row, e.g. "
+                                                      "interp")] = None,
     db: DbOption = None,
 ) -> None:
     """Leaderboards per dataset: mean ± std over seeds and sample draws, ranked by a metric; published numbers kept
     apart."""
-    from vadbench.report.leaderboard import leaderboards
+    from rich.console import Group
+
+    from vadbench.report.leaderboard import floor_verdict, leaderboards
     from vadbench.report.render import TEXT_FORMATS, to_rich
     from vadbench.store import open_store
 
@@ -56,10 +61,13 @@ def report(
         run_id = store.get_run(run).id if run else None
         boards = leaderboards(store, metric=metric, columns=_columns(columns), datasets=dataset or [],
                               models=model or [], run_id=run_id, reported=reported, scope=scope.value)
+    verdicts = [line for line in (floor_verdict(board, floor) for board in boards) if line] if floor else []
     if format is Format.rich:
-        _print(to_rich(boards), output)
+        _print(Group(to_rich(boards), *verdicts), output)
     else:
         text = TEXT_FORMATS[format.value](boards)
+        if verdicts and format is Format.markdown:
+            text = text.rstrip("\n") + "\n\n" + "\n\n".join(verdicts) + "\n"
         if output is None:
             typer.echo(text, nl=not text.endswith("\n"))
         else:

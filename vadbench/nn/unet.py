@@ -60,6 +60,10 @@ PRESETS: dict[str, UNetConfig] = {
     "full": UNetConfig(),
     # A quarter of the width, two res blocks; the mixer at the two deepest levels (16x16 and 8x8 at 64 px).
     "small": UNetConfig(channels=64, mults=(1, 2, 3, 4), res_blocks=2, mixer_levels=(2, 3)),
+    # Sized for a CPU between tiny and small at 32x32: widths 16, 32, 64, one res block, the anchors as an input
+    # channel; the mixer at the 8x8 level and middle.
+    "cpu": UNetConfig(channels=16, mults=(1, 2, 4), res_blocks=1, mixer_levels=(2,), groups=8, heads=2,
+                      anchor_channel=True),
     # For CPU demos and tests at 32x32: widths 8, 16, 32, one res block; the mixer at the 8x8 level and middle.
     "tiny": UNetConfig(channels=8, mults=(1, 2, 4), res_blocks=1, mixer_levels=(2,), groups=4, heads=2),
 }

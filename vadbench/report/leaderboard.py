@@ -209,3 +209,30 @@ def _explain_empty(store: Store, metric: str, datasets: list[str], models: list[
                               f"{label}s in {store.url}: {', '.join(sorted(have))}")
     raise ConfigError(f"no results match metric {metric!r}"
                       + (f", run {run_id}" if run_id else "") + "; widen the filters")
+
+
+def floor_verdict(board: Board, floor: str) -> str | None:
+    """One sentence per board: the best measured row of each model against the best row of the ``floor`` model
+    (e.g. ``interp``) by the board's metric, in points; None when the floor has no row on this board."""
+    better = kind(board.metric).higher_is_better
+    best: dict[str, Row] = {}
+    for row in board.measured:  # already ranked, best first
+        if row.cells.get(board.metric) and not math.isnan(row.cells[board.metric].mean):
+            best.setdefault(row.model, row)
+    if floor not in best:
+        return None
+    base = best.pop(floor)
+    floor_mean = base.cells[board.metric].mean
+    parts = []
+    for model, row in best.items():
+        cell = row.cells[board.metric]
+        delta = 100 * (cell.mean - floor_mean) * (1 if better else -1)
+        spread = "" if cell.std is None else f" ± {100 * cell.std:.1f}"
+        verdict = "beats the floor" if delta > 0 else "does not beat the floor"
+        jobs = f"{cell.n} job" + "s" * (cell.n != 1)
+        parts.append(f"{model} ({row.scorer or '-'}) {100 * cell.mean:.1f}{spread} over {jobs}, "
+                     f"{delta:+.1f} points: {verdict}")
+    beating = sum(1 for part in parts if part.endswith(": beats the floor"))
+    return (f"{board.dataset}: the floor {floor} is {100 * floor_mean:.1f} {board.metric} at best "
+            f"({base.scorer or '-'}); best row of each model: " + "; ".join(parts) +
+            f". {beating} of {len(parts)} models beat the floor.")
