@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml Makefile
 
 demo: $(STAMP)
 	$(VENV)/bin/vadbench run --config configs/demo.py
-	$(VENV)/bin/vadbench report --dataset synthetic --no-reported
+	$(VENV)/bin/vadbench report --dataset synthetic --no-reported --floor interp
 
 test: $(STAMP)
 	$(PY) -m pytest -q
