@@ -84,3 +84,12 @@ def test_a_file_that_is_not_sqlite_and_a_newer_schema_are_one_line_errors(tmp_pa
             connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0099'")
     with pytest.raises(StoreError, match="revision '0099', newer than this vadbench knows"):
         open_store(url)
+
+
+def test_errors_and_help_keep_their_brackets(tmp_path, vadbench):
+    bad = vadbench("run", "--model", "interp", "--cfg-options", "dataset.synthetic.size=abc", "--dry-run",
+                   cwd=tmp_path)
+    assert bad.returncode == 1 and "must be [height, width], got 'abc'" in bad.stderr, bad.stderr
+    assert len(bad.stderr.strip().splitlines()) == 1
+    helped = vadbench("run", "--help", cwd=tmp_path)
+    assert "[default: selective]" in helped.stdout

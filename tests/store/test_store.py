@@ -216,6 +216,12 @@ def test_a_full_disk_is_one_clear_error_and_loses_nothing_stored(tiny_disk):
     rows = [("video", f"v{i:05d}", "auc_micro", 0.5) for i in range(5000)]
     with pytest.raises(StoreError, match=r"cannot write to the results store .*results.db.*free disk space"):
         store.save_job(run_id, JobRecord(dataset="avenue", model="interp", eval_key="lost"), rows)
+    big = {"note": "x" * 400_000}  # a run start or finish that does not fit either
+    with pytest.raises(StoreError, match="cannot write to the results store"):
+        store.start_run(command="vadbench run", config=big, config_hash="h", versions={}, git_commit=None,
+                        device="cpu", host="test")
+    with pytest.raises(StoreError, match="cannot write to the results store"):
+        store.finish_run(run_id, status="done", wall_time=1.0, error="y" * 400_000)
     filler.unlink()
     store.close()
     with open_store(f"sqlite:///{tiny_disk / 'results.db'}") as again:
