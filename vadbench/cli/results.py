@@ -101,6 +101,39 @@ def compare(
     _print(render_comparison(comparison), None)
 
 
+class RunsFormat(str, Enum):
+    rich = "rich"
+    json = "json"
+
+
+def runs(
+    model: Annotated[Optional[str], typer.Option(help="only runs with jobs of these models (comma-separated)")] = None,
+    dataset: Annotated[Optional[str], typer.Option(help="only runs with jobs on these datasets (comma-separated)")]
+    = None,
+    status: Annotated[Optional[str], typer.Option(help="only runs with this status: running, done, failed, "
+                                                       "interrupted")] = None,
+    latest: Annotated[bool, typer.Option("--latest", help="only the newest matching run")] = False,
+    limit: Annotated[int, typer.Option(help="at most this many runs")] = 20,
+    format: Annotated[RunsFormat, typer.Option("--format", "-f", help="output format")] = RunsFormat.rich,
+    db: DbOption = None,
+) -> None:
+    """The runs in the store, newest first: id, start, status, jobs done and failed, wall time, command."""
+    from vadbench.errors import ConfigError
+    from vadbench.report.run_list import runs_json, runs_table
+    from vadbench.store import open_store
+    from vadbench.store.schema import RUN_STATUSES
+
+    if status is not None and status not in RUN_STATUSES:
+        raise ConfigError(f"--status {status!r} is not a run status; valid: {', '.join(RUN_STATUSES)}")
+    with open_store(db, create=False) as store:
+        summaries = store.run_summaries(limit=1 if latest else limit, status=status,
+                                        models=_columns(model) or [], datasets=_columns(dataset) or [])
+    if format is RunsFormat.json:
+        typer.echo(runs_json(summaries))
+    else:
+        _print(runs_table(summaries), None)
+
+
 def _print(renderable: object, output: Path | None) -> None:
     from vadbench.cli.console import make_console
 
@@ -112,7 +145,8 @@ def _print(renderable: object, output: Path | None) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    """Add ``report``, ``show`` and ``compare`` to the vadbench CLI."""
+    """Add ``report``, ``runs``, ``show`` and ``compare`` to the vadbench CLI."""
     app.command()(report)
+    app.command()(runs)
     app.command()(show)
     app.command()(compare)

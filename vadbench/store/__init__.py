@@ -6,3 +6,4 @@ from vadbench.store.records import JobMetric as JobMetric
 from vadbench.store.records import JobRecord as JobRecord
 from vadbench.store.records import MetricRow as MetricRow
 from vadbench.store.records import RunRecord as RunRecord
+from vadbench.store.records import RunSummary as RunSummary

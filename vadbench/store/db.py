@@ -26,7 +26,7 @@ from vadbench.errors import DuplicateJobError, StoreError
 from vadbench.processes import alive
 from vadbench.store import schema
 from vadbench.store.migrations import HEAD
-from vadbench.store.records import JobMetric, JobRecord, MetricRow, RunRecord, ScopeMetric
+from vadbench.store.records import JobMetric, JobRecord, MetricRow, RunRecord, RunSummary, ScopeMetric
 
 DEFAULT_URL = "sqlite:///results.db"
 BUSY_TIMEOUT_S = 60.0
@@ -228,6 +228,30 @@ class Store:
         with Session(self.engine) as session:
             rows = session.scalars(select(schema.Run).order_by(schema.Run.created_at.desc()).limit(limit))
             return [_run_record(row) for row in rows]
+
+    def run_summaries(self, *, limit: int | None = 20, status: str | None = None, models: Iterable[str] = (),
+                      datasets: Iterable[str] = ()) -> list[RunSummary]:
+        """The most recent runs (newest first) with their job counts by status and the models and datasets of
+        their jobs; filtered by run status and by models or datasets their jobs used."""
+        models, datasets = list(models), list(datasets)
+        with Session(self.engine) as session:
+            query = select(schema.Run).order_by(schema.Run.created_at.desc())
+            if status:
+                query = query.where(schema.Run.status == status)
+            for column, values in ((schema.Job.model, models), (schema.Job.dataset, datasets)):
+                if values:
+                    query = query.where(schema.Run.id.in_(select(schema.Job.run_id).where(column.in_(values))))
+            runs = [_run_record(row) for row in session.scalars(query.limit(limit))]
+            ids = [run.id for run in runs]
+            jobs = session.execute(select(schema.Job.run_id, schema.Job.status, schema.Job.model, schema.Job.dataset)
+                                   .where(schema.Job.run_id.in_(ids))).all()
+        summaries = {run.id: RunSummary(run) for run in runs}
+        for run_id, job_status, model, dataset in jobs:
+            summary = summaries[run_id]
+            summary.jobs[job_status] = summary.jobs.get(job_status, 0) + 1
+            summary.models.add(model)
+            summary.datasets.add(dataset)
+        return list(summaries.values())
 
     def get_run(self, id_or_prefix: str) -> RunRecord:
         """The run whose id is or starts with ``id_or_prefix``; unknown or ambiguous prefixes are errors."""

@@ -71,6 +71,16 @@ class RunRecord:
     heartbeat_at: datetime | None = None
 
 
+@dataclass
+class RunSummary:
+    """A run with its stored jobs counted by status, and the models and datasets they cover."""
+
+    run: RunRecord
+    jobs: dict[str, int] = field(default_factory=dict)  # status -> count
+    models: set[str] = field(default_factory=set)
+    datasets: set[str] = field(default_factory=set)
+
+
 class MetricRow(NamedTuple):
     """One metric value; ``value`` is NaN where the metric is undefined (e.g. AUC of a single-class video)."""
 

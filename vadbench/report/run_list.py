@@ -1,0 +1,39 @@
+"""``vadbench runs``: the runs in a store, newest first, as a table or JSON."""
+
+from __future__ import annotations
+
+import json
+
+from rich.table import Table
+
+from vadbench.store import RunSummary
+
+
+def _wall(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    minutes, rest = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{rest:02d}s" if minutes else f"{seconds:.1f}s"
+
+
+def runs_table(summaries: list[RunSummary]) -> Table:
+    """One line per run: id, start, status, jobs done and failed, wall time, models, datasets, command."""
+    table = Table(title=f"{len(summaries)} runs, newest first", title_justify="left")
+    for column in ("run", "started (UTC)", "status", "done", "failed", "wall", "models", "datasets", "command"):
+        table.add_column(column, justify="right" if column in ("done", "failed", "wall") else "left")
+    for summary in summaries:
+        run = summary.run
+        table.add_row(run.id, f"{run.created_at:%Y-%m-%d %H:%M}", run.status, str(summary.jobs.get("done", 0)),
+                      str(summary.jobs.get("failed", 0)), _wall(run.wall_time), ", ".join(sorted(summary.models)),
+                      ", ".join(sorted(summary.datasets)), run.command)
+    return table
+
+
+def runs_json(summaries: list[RunSummary]) -> str:
+    """The same as machine-readable JSON (times in ISO 8601 UTC, wall time in seconds)."""
+    return json.dumps([{
+        "id": s.run.id, "created_at": s.run.created_at.isoformat(), "status": s.run.status, "command": s.run.command,
+        "jobs_done": s.jobs.get("done", 0), "jobs_failed": s.jobs.get("failed", 0), "wall_time": s.run.wall_time,
+        "models": sorted(s.models), "datasets": sorted(s.datasets), "error": s.run.error, "host": s.run.host,
+        "git_commit": s.run.git_commit,
+    } for s in summaries], indent=1)
