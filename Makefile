@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH)
 	$(PY) -m pip install --quiet -e '.[test]'
-	$(MAMBA_ENV) $(PY) -m pip install --quiet --no-deps --no-build-isolation mamba-ssm==2.3.2.post1 causal-conv1d==1.7.0
 	$(PY) -m pip install --quiet triton einops
+	# last, and without its GPU-only requirements: an install after it would report them as conflicts
+	$(MAMBA_ENV) $(PY) -m pip install --quiet --no-deps --no-build-isolation mamba-ssm==2.3.2.post1 causal-conv1d==1.7.0
 	touch $(STAMP)
 
 demo: $(STAMP)
