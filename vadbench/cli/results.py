@@ -17,6 +17,11 @@ class Scope(str, Enum):
     kind = "kind"
 
 
+class RunsFormat(str, Enum):
+    rich = "rich"
+    json = "json"
+
+
 class Format(str, Enum):
     rich = "rich"
     markdown = "markdown"
@@ -74,16 +79,30 @@ def report(
             output.write_text(text)
 
 
+class ShowScope(str, Enum):
+    dataset = "dataset"
+    scene = "scene"
+    video = "video"
+    kind = "kind"
+
+
 def show(
     run: Annotated[str, typer.Argument(help="run id or a unique prefix")],
+    scope: Annotated[ShowScope, typer.Option(help="the metrics of this scope: dataset, scene, video or anomaly "
+                                                  "kind")] = ShowScope.dataset,
+    format: Annotated[RunsFormat, typer.Option("--format", "-f", help="output format")] = RunsFormat.rich,
     db: DbOption = None,
 ) -> None:
-    """A run's provenance, its jobs with status and error, and their per-dataset metrics."""
-    from vadbench.report.runs import show_run
+    """A run's provenance, its jobs with status, error and how each ran, and their metrics at one scope."""
+    from vadbench.report.runs import run_as_json, show_run
     from vadbench.store import open_store
 
     with open_store(db, create=False) as store:
-        _print(show_run(store, store.get_run(run)), None)
+        record = store.get_run(run)
+        if format is RunsFormat.json:
+            typer.echo(run_as_json(store, record, scope.value))
+        else:
+            _print(show_run(store, record, scope.value), None)
 
 
 def compare(
@@ -99,11 +118,6 @@ def compare(
     with open_store(db, create=False) as store:
         comparison = compare_runs(store, store.get_run(run_a), store.get_run(run_b), metric or None)
     _print(render_comparison(comparison), None)
-
-
-class RunsFormat(str, Enum):
-    rich = "rich"
-    json = "json"
 
 
 def runs(

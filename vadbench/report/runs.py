@@ -65,28 +65,58 @@ def _jobs_table(jobs: list[JobRecord]) -> Table:
     return table
 
 
-def _metrics_tables(store: Store, jobs: list[JobRecord]) -> list[Table]:
-    """Per dataset: one line per done job with its dataset-scope metrics (fractions first, then counts)."""
+def _metrics_tables(store: Store, jobs: list[JobRecord], scope: str = "dataset") -> list[Table]:
+    """Per dataset: one line per done job (and scene or video, at those scopes) with its metrics at ``scope``
+    (fractions first, then counts)."""
     tables = []
-    by_dataset: dict[str, list[tuple[JobRecord, dict[str, float]]]] = defaultdict(list)
+    by_dataset: dict[str, list[tuple[JobRecord, str, dict[str, float]]]] = defaultdict(list)
     for job in jobs:
         if job.status == "done":
-            values = {row.metric: row.value for row in store.job_metrics(job.id, "dataset")}
-            by_dataset[job.dataset].append((job, values))
+            per_id: dict[str, dict[str, float]] = defaultdict(dict)
+            for row in store.job_metrics(job.id, scope):
+                per_id[row.scope_id][row.metric] = row.value
+            by_dataset[job.dataset] += [(job, scope_id, values) for scope_id, values in sorted(per_id.items())]
     for dataset, rows in sorted(by_dataset.items()):
-        names = order({name for _, values in rows for name in values})
+        names = order({name for _, _, values in rows for name in values})
         names = [name for name in names if kind(name).unit == "fraction"] + \
                 [name for name in names if kind(name).unit != "fraction"]
-        table = Table(title=f"{dataset}: dataset-level metrics (fractions in %)", title_justify="left")
-        for label in ("job", "model", "masker", "scorer", "seed"):
+        table = Table(title=f"{dataset}: {scope}-level metrics (fractions in %)", title_justify="left")
+        labels = ("job", "model", "masker", "scorer", "seed") + ((scope,) if scope != "dataset" else ())
+        for label in labels:
             table.add_column(label)
         for name in names:
             table.add_column(name, justify="right")
-        for job, values in rows:
-            table.add_row(str(job.id), job.model, job.masker or "", job.scorer or "", _seed(job),
+        for job, scope_id, values in rows:
+            where = (scope_id,) if scope != "dataset" else ()
+            table.add_row(str(job.id), job.model, job.masker or "", job.scorer or "", _seed(job), *where,
                           *(fmt(name, values.get(name)) for name in names))
         tables.append(table)
     return tables
+
+
+def _job_provenance_table(jobs: list[JobRecord]) -> Table:
+    """How each done job ran: checkpoint and step, weights, what the network predicts, the sampler and regime,
+    the network evaluations, the code path, and its fit's training summary."""
+    table = Table(title="job provenance", title_justify="left")
+    for name in ("job", "checkpoint", "step", "weights", "predicts", "sampler", "regime", "NFE/window", "code path",
+                 "training"):
+        table.add_column(name)
+    for job in jobs:
+        facts = job.provenance or {}
+        if job.status != "done":
+            continue
+        checkpoint = facts.get("checkpoint")
+        sampler = f"{facts['sampler']} {facts['sampling_steps']}" if "sampler" in facts else "–"
+        regime = ", ".join(f"{key}={facts[key]}" for key in ("samples", "combine", "noise", "start_step")
+                           if key in facts) or "–"
+        paths = facts.get("mixer_path")
+        training = facts.get("training") or {}
+        trained = (f"{training['steps']} steps, final loss {training['final_loss']:.4g}, "
+                   f"{training['steps_per_s']:.3g} steps/s" if training else "–")
+        table.add_row(str(job.id), checkpoint.rsplit("/", 1)[-1] if checkpoint else "–", str(facts.get("step", "–")),
+                      str(facts.get("weights", "–")), str(facts.get("parameterisation", "–")), sampler, regime,
+                      str(facts.get("nfe_per_window", "–")), ", ".join(paths) if paths else "–", trained)
+    return table
 
 
 def _kind_tables(store: Store, jobs: list[JobRecord]) -> list[Table]:
@@ -110,11 +140,26 @@ def _kind_tables(store: Store, jobs: list[JobRecord]) -> list[Table]:
     return tables
 
 
-def show_run(store: Store, run: RunRecord) -> RenderableType:
-    """A run's provenance, its jobs (status and error), their per-dataset metrics and, where the dataset names its
-    anomaly kinds, their AUC per kind."""
+def show_run(store: Store, run: RunRecord, scope: str = "dataset") -> RenderableType:
+    """A run's provenance, its jobs (status, error and how each ran) and their metrics at ``scope``; at the dataset
+    scope also, where the dataset names its anomaly kinds, their AUC per kind."""
     jobs = store.jobs(run.id)
-    return Group(_provenance(run), _jobs_table(jobs), *_metrics_tables(store, jobs), *_kind_tables(store, jobs))
+    kinds = _kind_tables(store, jobs) if scope == "dataset" else []
+    return Group(_provenance(run), _jobs_table(jobs), _job_provenance_table(jobs),
+                 *_metrics_tables(store, jobs, scope), *kinds)
+
+
+def run_as_json(store: Store, run: RunRecord, scope: str = "dataset") -> str:
+    """The run, each job with its provenance, and their metric rows at ``scope`` (raw 0-1 values), as JSON."""
+    import json
+    from dataclasses import asdict
+
+    jobs = []
+    for job in store.jobs(run.id):
+        metrics = [{"scope_id": row.scope_id, "metric": row.metric,
+                    "value": None if math.isnan(row.value) else row.value} for row in store.job_metrics(job.id, scope)]
+        jobs.append({**asdict(job), "metrics": metrics})
+    return json.dumps({"run": asdict(run), "scope": scope, "jobs": jobs}, indent=1, default=str)
 
 
 @dataclass(frozen=True)
