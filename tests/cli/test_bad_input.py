@@ -93,3 +93,18 @@ def test_errors_and_help_keep_their_brackets(tmp_path, vadbench):
     assert len(bad.stderr.strip().splitlines()) == 1
     helped = vadbench("run", "--help", cwd=tmp_path)
     assert "[default: selective]" in helped.stdout
+
+
+def test_cfg_options_take_several_pairs_as_in_mmengine(tmp_path, monkeypatch):
+    monkeypatch.setenv("VADBENCH_HOME", str(tmp_path / "home"))
+    db = f"sqlite:///{tmp_path / 'results.db'}"
+    several = cli("run", "--model", "interp", "--db", db, "--cfg-options", "dataset.synthetic.scenes=1",
+                  "dataset.synthetic.test_videos=1", "dataset.synthetic.size=[16, 16]", cwd=tmp_path,
+                  monkeypatch=monkeypatch)
+    assert several.exit_code == 0, several.output
+    (job,) = open_store(db).jobs(open_store(db).runs()[0].id)
+    settings = job.settings["dataset"]["settings"]
+    assert (settings["scenes"], settings["test_videos"], settings["size"]) == (1, 1, [16, 16])
+    stray = cli("run", "--model", "interp", "--db", db, "--cfg-options", "dataset.synthetic.scenes=1", "oops",
+                cwd=tmp_path, monkeypatch=monkeypatch)
+    assert isinstance(stray.exception, ConfigError) and "unexpected argument 'oops'" in str(stray.exception)

@@ -47,7 +47,7 @@ def test_report_json_and_file_output(app, db, tmp_path):
     board = json.loads(result.output)["boards"][0]
     assert board["columns"] == ["ap"] and board["reported"] == [] and len(board["measured"]) == 3
     out = tmp_path / "board.tex"
-    assert CliRunner().invoke(app, ["report", "--db", url, "-f", "latex", "-o", str(out)]).exit_code == 0
+    assert CliRunner().invoke(app, ["report", "--db", url, "-f", "latex", "--output", str(out)]).exit_code == 0
     assert r"\begin{tabular}" in out.read_text()
 
 

@@ -47,7 +47,7 @@ def report(
     reported: Annotated[bool, typer.Option(help="include published (reported) numbers, apart from measured "
                                                 "ones")] = True,
     format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.rich,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="write to this file instead of "
+    output: Annotated[Optional[Path], typer.Option("--output", help="write to this file instead of "
                                                                            "stdout")] = None,
     floor: Annotated[Optional[str], typer.Option(help="after each board (rich and markdown), say whether each "
                                                       "model's best row beats this model's best row, e.g. "

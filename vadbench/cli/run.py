@@ -26,8 +26,9 @@ def split_list(values: ListOption) -> list[str] | None:
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("run")
+    @app.command("run", context_settings={"allow_extra_args": True})
     def run_command(
+        ctx: typer.Context,
         model: ListOption = typer.Option(None, "--model", "-m", help="Model name(s), comma-separated or repeated."),
         masker: ListOption = typer.Option(None, "--masker", help="Masker name(s) [default: selective]."),
         scorer: ListOption = typer.Option(None, "--scorer", "-s", help="Scorer name(s) [default: mse]."),
@@ -72,7 +73,7 @@ def register(app: typer.Typer) -> None:
             sample_seeds=[_number(int, s, "--sample-seed")
                           for s in split_list(sample_seed) or defaults.get("sample_seeds") or [0]],
             sigmas=[_number(float, s, "--sigma") for s in split_list(sigma) or defaults.get("sigmas") or []] or None,
-            config=file_config, cfg_options=parse_cfg_options(cfg_options or []),
+            config=file_config, cfg_options=parse_cfg_options([*(cfg_options or []), *_trailing_options(ctx.args)]),
             checkpoint=checkpoint, device=device, overwrite=overwrite,
             command=shlex.join(["vadbench", *sys.argv[1:]]))
         store = open_store(db)
@@ -100,6 +101,16 @@ def register(app: typer.Typer) -> None:
         if failed:
             console.print(f"[red]{len(failed)} of {len(outcomes)} jobs failed[/]; details: vadbench show {run_id}")
             raise typer.Exit(1)
+
+
+def _trailing_options(args: list[str]) -> list[str]:
+    """The ``key=value`` words after the options, so ``--cfg-options a=1 b=2`` works as in mmengine; any other
+    stray word is an error."""
+    stray = [arg for arg in args if "=" not in arg or arg.startswith("-")]
+    if stray:
+        raise ConfigError(f"unexpected argument {stray[0]!r}; settings go as key=value after --cfg-options "
+                          f"(e.g. --cfg-options preset=tiny sampler.steps=20)")
+    return list(args)
 
 
 def _as_list(value: object, key: str) -> list:
