@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 # The CPU wheel of torch (a range would pull a multi-GB CUDA build); GPU users install their own torch first.
 TORCH ?= torch==2.13.0
 # mamba-ssm is only the test oracle on CPU: install it without compiling its CUDA kernels and without its
-# GPU-only dependencies (triton and einops are what its reference scan module imports).
+# GPU-only dependencies (triton and einops are what its reference scan module imports), and last: a pip install
+# after it would report those missing dependencies as conflicts.
 MAMBA_ENV := MAMBA_SKIP_CUDA_BUILD=TRUE CAUSAL_CONV1D_SKIP_CUDA_BUILD=TRUE MAMBA_FORCE_BUILD=TRUE CAUSAL_CONV1D_FORCE_BUILD=TRUE
 
 .PHONY: install demo test bench clean
@@ -19,7 +20,6 @@ $(STAMP): pyproject.toml Makefile
 	$(PY) -m pip install --quiet $(TORCH)
 	$(PY) -m pip install --quiet -e '.[test]'
 	$(PY) -m pip install --quiet triton einops
-	# last, and without its GPU-only requirements: an install after it would report them as conflicts
 	$(MAMBA_ENV) $(PY) -m pip install --quiet --no-deps --no-build-isolation mamba-ssm==2.3.2.post1 causal-conv1d==1.7.0
 	touch $(STAMP)
 
