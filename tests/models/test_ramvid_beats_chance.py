@@ -9,8 +9,9 @@ import pytest
 
 from test_ramvid_run import home
 
-# RaMViD's recipe on the tiny preset at 16x16: 300 steps, epsilon prediction, DDIM 10 steps, EMA weights.
-OPTIONS = ["dataset.synthetic.size=[16, 16]", "preset=tiny"]
+# The CPU recipe (clean-frame prediction, anchor channel) on the tiny preset at 16x16: 300 steps, DDIM 10 steps,
+# EMA weights. (RaMViD's epsilon recipe is a coin flip at this budget: its AUC moves with the sampling noise.)
+OPTIONS = ["dataset.synthetic.size=[16, 16]", "preset=tiny", "parameterisation=x0", "anchor_channel=true"]
 
 
 @pytest.mark.slow
