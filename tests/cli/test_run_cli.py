@@ -116,9 +116,10 @@ def test_two_processes_on_the_same_job_both_succeed_with_one_stored_job(workdir,
     outputs = [process.communicate() for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
     assert len(stored_jobs(workdir / "results.db")) == 2
+    # a process that plans after the other stored everything says "Nothing to do" and records no run
     with sqlite3.connect(workdir / "results.db") as connection:
-        statuses = sorted(status for (status,) in connection.execute("select status from runs"))
-    assert statuses == ["done", "done"]
+        statuses = [status for (status,) in connection.execute("select status from runs")]
+    assert statuses in (["done"], ["done", "done"]), statuses
 
 
 def test_a_terminated_run_is_closed_as_interrupted_and_resumes(workdir, vadbench):
