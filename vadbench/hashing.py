@@ -14,6 +14,11 @@ def digest(value: Any, length: int = 16) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:length]
 
 
+def seed(*parts: Any) -> int:
+    """A 63-bit random-generator seed derived from ``parts`` (e.g. sample seed, video id, window start)."""
+    return int(digest(list(parts)), 16) & (2**63 - 1)
+
+
 def file_stat(path: Path) -> tuple[str, int, int]:
     """(absolute path, size, mtime in ns) of one file: changes whenever the file is rewritten."""
     stat = path.stat()

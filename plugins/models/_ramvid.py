@@ -11,9 +11,9 @@ from einops import rearrange
 
 from vadbench.components import WindowSeeds
 from vadbench.errors import ConfigError
-from vadbench.hashing import digest
+from vadbench.hashing import seed
 from vadbench.nn.diffusion import PARAMETERISATIONS, GaussianDiffusion
-from vadbench.nn.samplers import SAMPLERS, WindowNoise, respaced_timesteps, sample
+from vadbench.nn.samplers import SAMPLERS, WindowNoise, sample, sampling_timesteps
 from vadbench.nn.unet import PRESETS, UNet3D, UNetConfig, preset
 
 DIFFUSION_STEPS = 1000
@@ -115,8 +115,7 @@ class RamvidSettings:
     @property
     def nfe_per_window(self) -> int:
         """Network evaluations per test window: the sampler's steps (from ``start_step``) times ``samples``."""
-        first = DIFFUSION_STEPS - 1 if self.start_step is None else self.start_step
-        return self.samples * len(respaced_timesteps(first + 1, min(self.sampling_steps, first + 1)))
+        return self.samples * len(sampling_timesteps(DIFFUSION_STEPS, self.sampling_steps, self.start_step))
 
 
 def _is_int(value: Any) -> bool:
@@ -222,7 +221,7 @@ class RamvidModel:
 
 def draw_seed(window_seed: int, draw: int) -> int:
     """The seed of draw ``draw`` of a window: the window's own seed for draw 0, a derived one after."""
-    return window_seed if draw == 0 else int(digest([window_seed, draw]), 16) & (2**63 - 1)
+    return window_seed if draw == 0 else seed(window_seed, draw)
 
 
 def autocast(device: torch.device) -> torch.autocast:

@@ -10,10 +10,8 @@ checkpoint, so an interrupted and resumed fit leaves the log of one uninterrupte
 
 from __future__ import annotations
 
-import json
 import math
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -22,12 +20,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from vadbench.atomic import atomic_file
 from vadbench.errors import ConfigError, DatasetError
 from vadbench.nn.diffusion import GaussianDiffusion
 from vadbench.nn.ema import ema_model, last_decay
 from vadbench.nn.unet import UNet3D
 from vadbench.processes import alive
-from vadbench.training_log import LOG_NAME, read_log
+from vadbench.training_log import LOG_NAME, TrainingLog, read_log
 from vadbench_plugins.models._ramvid import RamvidSettings, autocast
 
 CHECKPOINT_FORMAT = 1
@@ -140,30 +139,6 @@ def learning_rate(settings: RamvidSettings, step: int, steps: int) -> float:
     return settings.lr * 0.5 * (1 + math.cos(math.pi * (step - settings.warmup_steps) / span))
 
 
-class TrainingLog:
-    """``train_log.jsonl``: one JSON object per optimiser step, appended in blocks by ``flush``.
-
-    Opening it keeps the lines of steps up to ``keep_through`` (the checkpoint a fit resumes from) and drops later
-    ones, which a killed fit wrote past its last checkpoint.
-    """
-
-    def __init__(self, path: Path, keep_through: int) -> None:
-        self.path = path
-        self.pending: list[dict[str, float]] = []
-        kept = [line for line in read_log(path) if line["step"] <= keep_through]
-        _write_text_atomic(path, "".join(json.dumps(line) + "\n" for line in kept))
-
-    def add(self, record: dict[str, float]) -> None:
-        self.pending.append(record)
-
-    def flush(self) -> None:
-        with open(self.path, "a") as handle:
-            handle.write("".join(json.dumps(record) + "\n" for record in self.pending))
-            handle.flush()
-            os.fsync(handle.fileno())
-        self.pending = []
-
-
 def training_summary(workdir: Path, step: int) -> dict[str, float] | None:
     """What the store keeps of a fit's log up to ``step``: steps logged, final loss (mean of the last tenth of the
     steps), final learning rate and EMA decay, and the median steps/s; None without a log."""
@@ -227,18 +202,11 @@ def write_checkpoint(workdir: Path, step: int, net: UNet3D, ema, optimizer, conf
                      keep_older: bool = False) -> Path:
     """Write model, EMA, optimiser, step and config atomically (a temporary file of this process + rename); then
     drop older checkpoints unless ``keep_older`` (another process may have removed them already)."""
-    workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / checkpoint_name(step)
     state = {"format": CHECKPOINT_FORMAT, "step": step, "config": config, "model": net.state_dict(),
              "ema": ema.state_dict(), "optimizer": optimizer.state_dict()}
-    fd, temp = tempfile.mkstemp(dir=workdir, prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=".pt")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(state, handle)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path, prefix=f"{TEMP_PREFIX}{os.getpid()}-") as handle:
+        torch.save(state, handle)
     if not keep_older:
         for old in workdir.glob("ckpt-*.pt"):
             if old != path:
@@ -252,14 +220,6 @@ def remove_orphaned_temporaries(workdir: Path) -> None:
         pid = temp.name.removeprefix(TEMP_PREFIX).split("-", 1)[0]
         if pid.isdigit() and not alive(int(pid)):
             temp.unlink(missing_ok=True)
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    os.replace(temp, path)
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from rich.table import Table
 
 from vadbench import paths
+from vadbench.runner.artifacts import writes_folder
 
 
 def _stage_state(stage: str, key: str) -> str:
-    if stage == "fit" and (key == "none" or key.startswith("checkpoint-")):
+    if not writes_folder(stage, key):
         return "skip" if key == "none" else "given"
     return "cached" if (paths.stage_cache() / stage / key / "done.json").is_file() else "to do"
 

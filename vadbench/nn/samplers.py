@@ -49,6 +49,15 @@ def respaced_timesteps(total: int, steps: int) -> np.ndarray:
     return np.unique(np.round(np.linspace(0, total - 1, steps)).astype(np.int64))
 
 
+def sampling_timesteps(total: int, steps: int, start_step: int | None = None) -> np.ndarray:
+    """The timesteps a sampler walks (ascending): ``steps`` of them respaced over ``0 .. start_step`` (``total - 1``
+    when None), fewer when ``start_step`` leaves fewer; one network evaluation each."""
+    first = total - 1 if start_step is None else start_step
+    if not 0 <= first < total:
+        raise ConfigError(f"start_step must be between 0 and {total - 1}, got {start_step}")
+    return respaced_timesteps(first + 1, min(steps, first + 1))
+
+
 @torch.no_grad()
 def sample(model: DenoiserModel, diffusion: GaussianDiffusion, x0: torch.Tensor, anchors: torch.Tensor, *,
            noise: WindowNoise, method: str = "ddim", steps: int = 50, eta: float = 0.0,
@@ -63,14 +72,11 @@ def sample(model: DenoiserModel, diffusion: GaussianDiffusion, x0: torch.Tensor,
     """
     if method not in SAMPLERS:
         raise ConfigError(f"unknown sampler '{method}'; valid samplers: {', '.join(SAMPLERS)}")
-    first = diffusion.steps - 1 if start_step is None else start_step
-    if not 0 <= first < diffusion.steps:
-        raise ConfigError(f"start_step must be between 0 and {diffusion.steps - 1}, got {start_step}")
+    timesteps = sampling_timesteps(diffusion.steps, steps, start_step)
     if anchors.ndim == 1:
         anchors = anchors.expand(x0.shape[0], -1)
     anchors = anchors.to(x0.device)
     keep = anchors[:, None, :, None, None]
-    timesteps = respaced_timesteps(first + 1, min(steps, first + 1))
     abar = diffusion.alphas_cumprod[timesteps]
     abar_prev = np.concatenate([[1.0], abar[:-1]])
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,9 +12,16 @@ from typing import Any
 import numpy as np
 
 from vadbench import paths
+from vadbench.atomic import atomic_file
 
 STAGES = ("fit", "infer", "score", "evaluate")
 LOCK_NAME = ".in-use"  # a job holds a shared lock on it in every stage folder it uses
+
+
+def writes_folder(stage: str, key: str) -> bool:
+    """Whether the stage caches anything under ``key``: the fit of a model that learns nothing (key "none") or of a
+    checkpoint the user gave ("checkpoint-<digest>") has no folder."""
+    return not (stage == "fit" and (key == "none" or key.startswith("checkpoint-")))
 
 
 def stage_dir(stage: str, key: str) -> Path:
@@ -28,24 +33,14 @@ def stage_dir(stage: str, key: str) -> Path:
 
 def save_arrays(path: Path, **arrays: np.ndarray) -> None:
     """Write an ``.npz`` under a temporary name in the same folder, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as handle:
+        np.savez(handle, **arrays)
 
 
 def save_json(path: Path, value: Any) -> None:
     """Write JSON atomically (the marker that a stage output is complete)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-    with os.fdopen(fd, "w") as handle:
+    with atomic_file(path, "w") as handle:
         json.dump(value, handle, indent=1, sort_keys=True, default=str)
-    os.replace(tmp, path)
 
 
 def readable(path: Path, keys: tuple[str, ...]) -> bool:
@@ -76,7 +71,7 @@ def in_use(keys: dict[str, str]) -> Iterator[None]:
     handles = []
     try:
         for stage, key in keys.items():
-            if stage == "fit" and (key == "none" or key.startswith("checkpoint-")):
+            if not writes_folder(stage, key):
                 continue
             handle = open(stage_dir(stage, key) / LOCK_NAME, "a")
             fcntl.flock(handle, fcntl.LOCK_SH)

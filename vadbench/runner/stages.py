@@ -28,7 +28,7 @@ from vadbench.errors import EvaluationError
 from vadbench.progress import notice, progress
 from vadbench.runner import artifacts
 from vadbench.runner.jobs import WINDOW_SETTINGS, Job
-from vadbench.hashing import digest
+from vadbench.hashing import digest, seed
 
 WINDOWS_PER_CALL = 16  # windows handed to ``Model.reconstruct`` at once (the model sub-batches on its own)
 FRAMES_PER_SCORER_CALL = 256
@@ -154,9 +154,6 @@ def _nfe_per_frame(videos: list[Video], provenance: dict[str, Any], job: Job) ->
 
 def window_seeds(sample_seed: int, video_id: str, starts: np.ndarray) -> WindowSeeds:
     """The noise seeds of a video's windows: each from (sample seed, video, start); shared from the sample seed."""
-    def seed(*parts: Any) -> int:
-        return int(digest(list(parts)), 16) & (2**63 - 1)
-
     return WindowSeeds(shared=seed(sample_seed), windows=tuple(seed(sample_seed, video_id, int(s)) for s in starts))
 
 
