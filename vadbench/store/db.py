@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, NoSuchModuleError
+from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -117,15 +117,34 @@ def _revision(engine: Engine) -> str | None:
 
 def _migrate(engine: Engine, sqlite_path: str | None) -> None:
     """Upgrade to ``HEAD`` unless already there; for a SQLite file, under a lock file next to it."""
-    if _revision(engine) == HEAD:
-        return
     if sqlite_path and sqlite_path != ":memory:":
+        try:
+            if _revision(engine) == HEAD:
+                return
+        except OperationalError as error:  # another process is creating the file or switching it to WAL
+            if "locked" not in str(error.orig):
+                raise
         from filelock import FileLock
 
         with FileLock(f"{Path(sqlite_path).expanduser()}.lock", timeout=BUSY_TIMEOUT_S):
-            _upgrade(engine)
-    else:
+            if _locked_retry(lambda: _revision(engine)) != HEAD:
+                _upgrade(engine)
+    elif _revision(engine) != HEAD:
         _upgrade(engine)
+
+
+def _locked_retry(action: Any, attempts: int = 50) -> Any:
+    """``action()``, retried while SQLite reports "database is locked" without waiting for the busy timeout (as it
+    does while another connection switches a fresh file to WAL)."""
+    import time
+
+    for attempt in range(attempts):
+        try:
+            return action()
+        except OperationalError as error:
+            if "locked" not in str(error.orig) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
 
 
 def _upgrade(engine: Engine) -> None:
