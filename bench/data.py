@@ -21,8 +21,8 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["VADBENCH_HOME"] = str(Path(tmp) / "home")
-        from vadbench.plugins import registry
-        from vadbench_plugins.datasets._synthetic import SyntheticDataset
+        from vadbench.plugin_host import catalog
+        from vadbench_plugins.datasets.synthetic import SyntheticDataset
 
         size = [args.size, args.size]
         synthetic = SyntheticDataset(size=size, scenes=2, train_videos=1, test_videos=1, frames=args.frames)
@@ -38,7 +38,7 @@ def main() -> None:
                 ("ubnormal", None, "test", "ubnormal", {})):
             root = Path(tmp) / f"{format}-{layout}"
             synthetic.write_layout(format, root, layout)
-            dataset = registry("dataset").get(plugin).build(root=str(root), size=size, **settings)
+            dataset = catalog("dataset").get(plugin).build(root=str(root), size=size, **settings)
             video = dataset.videos(split)[0]
             start = time.perf_counter()
             count = len(dataset.frames(video))

@@ -18,7 +18,7 @@ import torch
 from scipy import ndimage
 from scipy.signal import correlate2d
 
-from vadbench import plugins
+from vadbench import plugin_host
 
 SCORERS = ("mse", "l1", "psnr", "ssim", "ms-ssim", "cw-ssim", "wmse")
 
@@ -122,7 +122,7 @@ def main() -> None:
         refs = references(device)
         total = 0.0
         for name in SCORERS:
-            scorer = plugins.registry("scorer").get(name).build()
+            scorer = plugin_host.catalog("scorer").get(name).build()
 
             def ours():
                 scorer(x, y)

@@ -9,7 +9,7 @@ import tempfile
 
 import pytest
 
-from vadbench import plugins
+from vadbench import plugin_host
 
 _SESSION_HOME = tempfile.mkdtemp(prefix="vadbench-test-home-")
 
@@ -17,15 +17,15 @@ _SESSION_HOME = tempfile.mkdtemp(prefix="vadbench-test-home-")
 def pytest_configure(config):
     os.environ["VADBENCH_HOME"] = _SESSION_HOME  # shared: synthetic videos are generated once per session
     os.environ.pop("VADBENCH_DB", None)
-    os.environ.pop("VADBENCH_REGISTRY", None)
+    os.environ.pop("VADBENCH_PROJECT", None)
 
 
 @pytest.fixture
 def fresh_plugins():
     """Forget loaded plugins before and after a test that changes what is registered."""
-    plugins.reset()
+    plugin_host.reset()
     yield
-    plugins.reset()
+    plugin_host.reset()
 
 
 def run_vadbench(*args: str, cwd, env_extra=None, wait: bool = True):

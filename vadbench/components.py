@@ -131,38 +131,72 @@ class WindowSeeds:
 
 
 @runtime_checkable
-class Model(Protocol):
-    """A VAD method. ``output`` says which half of the contract it implements.
-
-    - "reconstruction": ``reconstruct`` fills the masked frames of windows; scorers turn errors into scores.
-    - "scores": ``score_video`` returns per-frame anomaly scores directly (no scorer is applied).
-    """
+class ReconstructionModel(Protocol):
+    """A VAD method that fills the masked frames of test windows; a scorer turns its errors into frame scores."""
 
     name: str
-    output: Literal["reconstruction", "scores"]
-    learned: bool  # False: there is no ``fit`` and no checkpoint
-
-    def fit(self, dataset: Dataset, masker: Masker, ctx: FitContext) -> Path:
-        """(learned models) Train one-class on ``dataset.videos("train")``; resume from ``ctx.workdir``; return the
-        final checkpoint."""
-
-    def load(self, checkpoint: Path, device: str) -> None:
-        """Load weights for inference (EMA weights where the model keeps them)."""
 
     def reconstruct(self, clips: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:
         """Fill windows: ``clips`` float ``b l c h w`` in [0, 1], ``anchors`` bool ``l``; returns ``b l c h w``
         in [0, 1] whose anchor frames equal the input's."""
 
-    def score_video(self, dataset: Dataset, video: Video) -> np.ndarray:
-        """Per-frame anomaly scores ``f`` (float, NaN where unscored) of a test video ("scores" models)."""
-
     def provenance(self) -> dict[str, Any]:
         """Facts about how the last call ran (e.g. which code path), stored with the job."""
 
-    # Optional: ``stochastic = True`` (``reconstruct`` then takes a third argument, the windows' ``WindowSeeds``,
-    # may return ``b k l c h w`` with one reconstruction per draw, and the job runs once per ``--sample-seed``),
-    # ``inference_settings`` (names of settings that do not change training, so changing them reuses the
-    # checkpoint) and ``fingerprint() -> str`` (identity of external inputs such as score files).
+
+@runtime_checkable
+class ScoresModel(Protocol):
+    """A VAD method that scores the frames of a test video itself (no masker, no scorer)."""
+
+    name: str
+
+    def score_video(self, dataset: Dataset, video: Video) -> np.ndarray:
+        """Per-frame anomaly scores ``f`` (float, NaN where unscored) of a test video."""
+
+    def provenance(self) -> dict[str, Any]:
+        """Facts about how the last call ran, stored with the job."""
+
+
+@runtime_checkable
+class Learned(Protocol):
+    """What a model of either shape adds when it has weights: the runner fits it, then loads a checkpoint."""
+
+    def fit(self, dataset: Dataset, masker: Masker | None, ctx: FitContext) -> Path:
+        """Train one-class on ``dataset.videos("train")`` (``masker`` is None for a scores model); resume from
+        ``ctx.workdir``; return the final checkpoint."""
+
+    def load(self, checkpoint: Path, device: str) -> None:
+        """Load weights for inference (EMA weights where the model keeps them)."""
+
+
+Model = ReconstructionModel | ScoresModel
+# Optional on any model: ``inference_settings`` (names of settings that do not change training, so changing them
+# reuses the checkpoint) and ``fingerprint() -> str`` (identity of external inputs such as score files). Optional
+# on a reconstruction model: ``stochastic = True`` (``reconstruct`` then takes a third argument, the windows'
+# ``WindowSeeds``, may return ``b k l c h w`` with one reconstruction per draw, and the job runs once per
+# ``--sample-seed``).
+
+
+def model_shape(model: object) -> Literal["reconstruction", "scores"]:
+    """Which contract ``model`` implements; a model that implements both or neither is a ConfigError."""
+    from vadbench.errors import ConfigError
+
+    reconstructs, scores = isinstance(model, ReconstructionModel), isinstance(model, ScoresModel)
+    if reconstructs == scores:
+        what = "both reconstruct and score_video" if reconstructs else "neither reconstruct nor score_video"
+        raise ConfigError(f"model {getattr(model, 'name', model)!r} has {what} (with name and provenance); a model "
+                          "implements exactly one of vadbench.components.ReconstructionModel and ScoresModel")
+    return "reconstruction" if reconstructs else "scores"
+
+
+def is_learned(model: object) -> bool:
+    """Whether the model has weights to fit and load (``Learned``)."""
+    return isinstance(model, Learned)
+
+
+def is_stochastic(model: object) -> bool:
+    """Whether the model samples: its reconstructions depend on the windows' noise seeds."""
+    return bool(getattr(model, "stochastic", False))
 
 
 @runtime_checkable

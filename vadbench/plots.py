@@ -7,9 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from vadbench import paths
-from vadbench.runner import artifacts
-from vadbench.training_log import LOG_NAME, read_log
+from vadbench import stage_cache
+from vadbench.training_log import read_log
 
 VIDEOS_PER_FIGURE = 12
 
@@ -38,7 +37,7 @@ def _training_curve(job: Any, path: Path) -> Path | None:
     """Loss (log scale) and learning rate against the step, from the fit stage's ``train_log.jsonl`` if any."""
     import matplotlib.pyplot as plt
 
-    records = read_log(paths.stage_cache() / "fit" / str(job.fit_key) / LOG_NAME)
+    records = read_log(stage_cache.training_log_file(job.fit_key))
     if not records:
         return None
     steps = np.array([record["step"] for record in records])
@@ -98,14 +97,14 @@ def _reconstruction_grid(job: Any, scores: dict, path: Path, top: int) -> Path |
     cached (reconstruction models only)."""
     import matplotlib.pyplot as plt
 
-    infer_folder = paths.stage_cache() / "infer" / str(job.infer_key)
-    errors_file = paths.stage_cache() / "score" / str(job.score_key) / "errors.npz"
+    infer_folder = stage_cache.folder("infer", job.infer_key)
+    errors_file = stage_cache.errors_file(job.score_key)
     if job.scorer is None or not infer_folder.is_dir() or not errors_file.is_file():
         return None
-    from vadbench.plugins import registry
+    from vadbench.plugin_host import catalog
 
     dataset_settings = job.settings["dataset"]
-    dataset = registry("dataset").get(dataset_settings["name"]).factory(**dataset_settings["settings"])
+    dataset = catalog("dataset").get(dataset_settings["name"]).build(**dataset_settings["settings"])
     videos = {video.id: (index, video) for index, video in enumerate(dataset.videos("test"))}
     ranked = sorted(((value, video, frame) for video, values in scores.items()
                      for frame, value in enumerate(values) if np.isfinite(value)), reverse=True)[:top]
@@ -115,7 +114,7 @@ def _reconstruction_grid(job: Any, scores: dict, path: Path, top: int) -> Path |
     figure, axes = plt.subplots(len(ranked), 3, figsize=(7, 2.4 * len(ranked)), squeeze=False)
     for row, (value, video_id, frame) in enumerate(ranked):
         index, video = videos[video_id]
-        stored = np.load(artifacts.video_file(infer_folder, video_id))
+        stored = np.load(stage_cache.video_file(infer_folder, video_id))
         window_errors = errors[f"{index}/errors"]
         window, slot = _best_window(stored["starts"], stored["anchors"], window_errors, frame)
         original = np.asarray(dataset.frames(video)[frame])

@@ -1,28 +1,26 @@
 """Resolve every component's settings from their layers, and parse ``--cfg-options``.
 
-Precedence, lowest first: the defaults a plugin registers < ``registry.yaml`` ``defaults.<kind>.<name>`` <
+Precedence, lowest first: the defaults a component declares < the project file's ``defaults.<kind>.<name>`` <
 ``$VADBENCH_<NAME>_ROOT`` (a dataset's ``root``) < the config file < ``--cfg-options``.
 
 ``--cfg-options`` keys are namespaced by kind and name (``model.mamba-ramvid.preset``, ``scorer.wmse.tau``,
 ``dataset.avenue.root``, ``masker.random.p_uncond``, ``protocol.sigma``); ``kind.key`` applies to every selected
-component of that kind that has the setting (``sampler.steps`` is ``model.sampling_steps``: samplers belong
-to models);
-an unqualified key applies to every selected component that has it. A key that no selected component has is an
+component of that kind that has the setting; an alias a component registered (the RaMViD models answer
+``sampler.steps`` with their ``sampling_steps``) applies to the selected components that registered it; an
+unqualified key applies to every selected component that has it. A key that no selected component has is an
 error naming the valid keys.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from vadbench.catalog import KINDS
 from vadbench.errors import ConfigError
-from vadbench.registry import KINDS
+from vadbench.project import default_settings
 
 PROTOCOL = "protocol"
-# ``sampler.<key>`` addresses the sampler settings that models own, under these names.
-SAMPLER_KEYS = {"name": "sampler", "steps": "sampling_steps", "eta": "eta", "batch_size": "infer_batch_size"}
 
 
 @dataclass(frozen=True)
@@ -55,18 +53,6 @@ def parse_cfg_options(options: Iterable[str]) -> list[tuple[str, Any]]:
     return parsed
 
 
-def registry_defaults(kind: str, name: str) -> dict[str, Any]:
-    """The ``registry.yaml`` defaults of one component, plus ``$VADBENCH_<NAME>_ROOT`` for datasets."""
-    from vadbench.plugins import read_registry
-
-    defaults = dict(((read_registry().get("defaults") or {}).get(kind) or {}).get(name) or {})
-    if kind == "dataset":
-        root = os.environ.get(f"VADBENCH_{name.upper().replace('-', '_')}_ROOT")
-        if root:
-            defaults["root"] = root
-    return defaults
-
-
 def resolve(selection: dict[str, list[str]], config: dict[str, Any] | None = None,
             cfg_options: Iterable[tuple[str, Any]] = (), protocol_defaults: dict[str, Any] | None = None,
             ) -> dict[tuple[str, str], Selected]:
@@ -75,21 +61,28 @@ def resolve(selection: dict[str, list[str]], config: dict[str, Any] | None = Non
     ``selection`` maps a kind to its selected names; ``config`` holds the config file's ``model``, ``masker``,
     ``scorer``, ``dataset`` sections (``{name: {setting: value}}``) and ``protocol`` section.
     """
-    from vadbench.plugins import registry
+    from vadbench.plugin_host import catalog
 
     config = config or {}
     resolved: dict[tuple[str, str], Selected] = {}
+    aliases: dict[str, list[tuple[Selected, str]]] = {}
     for kind, names in selection.items():
         for name in names:
-            entry = registry(kind).get(name)
-            layers = [entry.settings, registry_defaults(kind, name), (config.get(kind) or {}).get(name) or {}]
+            entry = catalog(kind).get(name)
+            layers = [entry.settings, default_settings(kind, name), (config.get(kind) or {}).get(name) or {}]
             resolved[(kind, name)] = Selected(kind, name, _merge(kind, name, entry.settings, layers))
+            for alias, setting in entry.aliases.items():
+                aliases.setdefault(alias, []).append((resolved[(kind, name)], setting))
     if protocol_defaults is not None:
         layers = [protocol_defaults, config.get(PROTOCOL) or {}]
         resolved[(PROTOCOL, PROTOCOL)] = Selected(PROTOCOL, PROTOCOL, _merge(PROTOCOL, PROTOCOL, protocol_defaults,
                                                                              layers))
     for key, value in cfg_options:
-        _apply_option(resolved, key, value)
+        if key in aliases:
+            for target, setting in aliases[key]:
+                target.settings[setting] = value
+        else:
+            _apply_option(resolved, key, value)
     return resolved
 
 
@@ -106,8 +99,6 @@ def _merge(kind: str, name: str, known: dict[str, Any], layers: list[dict[str, A
 
 def _apply_option(resolved: dict[tuple[str, str], Selected], key: str, value: Any) -> None:
     parts = key.split(".")
-    if parts[0] == "sampler" and len(parts) == 2:
-        parts = ["model", SAMPLER_KEYS.get(parts[1], parts[1])]
     kind = parts[0]
     if kind in KINDS and len(parts) >= 3 and (kind, parts[1]) in resolved:
         targets, setting = [resolved[(kind, parts[1])]], ".".join(parts[2:])
@@ -133,6 +124,6 @@ def build_component(kind: str, name: str, cfg_options: Iterable[str] = (), **ove
     """Build one component with its layered settings, ``--cfg-options`` items and explicit ``overrides``."""
     options = [*parse_cfg_options(cfg_options), *overrides.items()]
     selected = resolve({kind: [name]}, cfg_options=options)[(kind, name)]
-    from vadbench.plugins import registry
+    from vadbench.plugin_host import catalog
 
-    return registry(kind).get(name).factory(**selected.settings)
+    return catalog(kind).get(name).build(**selected.settings)

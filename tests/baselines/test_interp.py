@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from vadbench.errors import ConfigError
-from vadbench.masking import selective_anchors
-from vadbench_plugins.models._interp import TemporalInterpolation, interpolation_weights
+from vadbench.evaluation.windows import selective_anchors
+from vadbench_plugins.models.interp import TemporalInterpolation, interpolation_weights
 
 ANCHORS = torch.from_numpy(selective_anchors(30))
 

@@ -7,7 +7,7 @@ import pytest
 
 from vadbench.components import Video
 from vadbench.errors import ConfigError
-from vadbench_plugins.models._scores import ExternalScores
+from vadbench_plugins.models.scores import ExternalScores
 
 VIDEO = Video(id="01_0014", split="test", scene="01", num_frames=5, fps=25.0, source="x")
 

@@ -43,12 +43,12 @@ def test_a_checkpoint_for_a_model_that_learns_nothing_is_refused(store, tmp_path
 def test_a_two_column_scores_file_is_refused(store, tmp_path):
     folder = tmp_path / "scores"
     folder.mkdir()
-    from vadbench import plugins
+    from vadbench import plugin_host
 
-    dataset = plugins.registry("dataset").get("synthetic").build(size=[16, 16], scenes=1, frames=60)
+    dataset = plugin_host.catalog("dataset").get("synthetic").build(size=[16, 16], scenes=1, frames=60)
     video = dataset.videos("test")[0]
     np.save(folder / f"{video.id}.npy", np.zeros((60, 2)))
-    model = plugins.registry("model").get("scores").build(path=str(folder))
+    model = plugin_host.catalog("model").get("scores").build(path=str(folder))
     with pytest.raises(ConfigError, match=r"expected 60 scores .* found shape \(60, 2\)"):
         model.score_video(dataset, video)
 

@@ -1,4 +1,5 @@
-"""Contract tests run over every registered dataset, masker and model (scorers: tests/scorers)."""
+"""Contract tests run over every registered component (scorers also in tests/scorers): each satisfies its protocol
+in ``vadbench.components`` by ``isinstance``, and does what the protocol says."""
 
 from __future__ import annotations
 
@@ -6,25 +7,27 @@ import numpy as np
 import pytest
 import torch
 
-from vadbench import plugins
-from vadbench.components import CheckReport, Video
-from vadbench.masking import selective_anchors
+from vadbench import plugin_host
+from vadbench.errors import ConfigError
+from vadbench.components import (CheckReport, Dataset, Learned, Masker, ReconstructionModel, Scorer, ScoresModel,
+                                 Video, model_shape)
+from vadbench.evaluation.windows import selective_anchors
 
 
 def names(kind):
-    plugins.reset()
-    return plugins.registry(kind).names()
+    plugin_host.reset()
+    return plugin_host.catalog(kind).names()
 
 
 def build(kind, name, **overrides):
-    return plugins.registry(kind).get(name).build(**overrides)
+    return plugin_host.catalog(kind).get(name).build(**overrides)
 
 
 @pytest.mark.parametrize("name", names("masker"))
 @pytest.mark.parametrize("length", [16, 30, 45])
 def test_masker_contract(name, length):
     masker = build("masker", name)
-    assert masker.name == name
+    assert isinstance(masker, Masker) and masker.name == name
     inference = np.asarray(masker.inference_anchors(length))
     assert inference.dtype == bool and inference.shape == (length,)
     assert np.array_equal(inference, selective_anchors(length)), "maskers infer on equal terms"
@@ -35,18 +38,21 @@ def test_masker_contract(name, length):
 
 
 def datasets_read_from_disk():
-    return [name for name in names("dataset") if "root" in plugins.registry("dataset").get(name).settings]
+    return [name for name in names("dataset") if "root" in plugin_host.catalog("dataset").get(name).settings]
 
 
 @pytest.mark.parametrize("name", datasets_read_from_disk())
 def test_dataset_check_on_an_empty_root_reports_problems_without_raising(name, tmp_path):
-    result = build("dataset", name, root=str(tmp_path)).check()
+    dataset = build("dataset", name, root=str(tmp_path))
+    assert isinstance(dataset, Dataset) and dataset.name == name
+    result = dataset.check()
     assert isinstance(result, CheckReport) and not result.ok and result.problems
     assert all(isinstance(problem, str) and problem for problem in result.problems)
 
 
 def test_synthetic_dataset_contract():
     dataset = build("dataset", "synthetic", size=[24, 24], scenes=1, train_videos=1, test_videos=2, frames=60)
+    assert isinstance(dataset, Dataset)
     fingerprint = dataset.fingerprint()
     assert fingerprint == build("dataset", "synthetic", size=[24, 24], scenes=1, train_videos=1, test_videos=2,
                                 frames=60).fingerprint()
@@ -70,18 +76,37 @@ def test_synthetic_dataset_contract():
 def test_model_contract(name, tmp_path):
     overrides = {"path": str(tmp_path)} if name == "scores" else {}
     model = build("model", name, **overrides)
-    assert model.name == name and model.output in ("reconstruction", "scores") and isinstance(model.learned, bool)
-    assert callable(model.load) and isinstance(model.provenance(), dict)
-    if model.learned:
-        assert callable(model.fit)
-        assert set(getattr(model, "inference_settings", ())) <= set(plugins.registry("model").get(name).settings)
-    if model.output == "scores":
-        assert callable(model.score_video)
-        return
-    if model.learned:
+    shape = model_shape(model)  # exactly one of the two shapes
+    assert isinstance(model, ReconstructionModel if shape == "reconstruction" else ScoresModel)
+    assert model.name == name and isinstance(model.provenance(), dict)
+    if isinstance(model, Learned):
+        assert set(getattr(model, "inference_settings", ())) <= set(plugin_host.catalog("model").get(name).settings)
         return  # reconstruct needs trained weights: tests/models trains them
-    model.load(None, "cpu")
+    assert not hasattr(model, "load"), "a model that learns nothing loads nothing"
+    if shape == "scores":
+        return  # score_video needs score files: tests/baselines/test_scores_model.py
     clips, anchors = torch.rand(2, 30, 3, 8, 8), torch.from_numpy(selective_anchors(30))
     filled = model.reconstruct(clips, anchors)
     assert filled.shape == clips.shape and torch.equal(filled[:, anchors], clips[:, anchors])
     assert filled.min() >= 0 and filled.max() <= 1
+
+
+@pytest.mark.parametrize("name", names("scorer"))
+def test_scorer_satisfies_its_protocol(name):
+    assert isinstance(build("scorer", name), Scorer)
+
+
+def test_a_model_of_both_shapes_or_neither_is_refused():
+    class Both:
+        name = "both"
+
+        def reconstruct(self, clips, anchors): ...
+
+        def score_video(self, dataset, video): ...
+
+        def provenance(self): ...
+
+    with pytest.raises(ConfigError, match="both reconstruct and score_video"):
+        model_shape(Both())
+    with pytest.raises(ConfigError, match="neither"):
+        model_shape(object())

@@ -18,7 +18,7 @@ def frame_cache(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def synthetic():
-    from vadbench_plugins.datasets._synthetic import SyntheticDataset
+    from vadbench_plugins.datasets.synthetic import SyntheticDataset
 
     return SyntheticDataset(seed=3, size=SIZE, scenes=2, train_videos=1, test_videos=5, frames=60)
 

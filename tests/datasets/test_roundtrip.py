@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from vadbench.data.resize import resize_labels
-from vadbench.plugins import registry
+from vadbench.plugin_host import catalog
 
 CASES = {  # layout key -> (plugin, settings)
     "avenue": ("avenue", {}),
@@ -16,7 +16,7 @@ CASES = {  # layout key -> (plugin, settings)
 
 def load(key, root, **settings):
     plugin, defaults = CASES[key]
-    return registry("dataset").get(plugin).build(**{"root": str(root), "size": [32, 40], **defaults, **settings})
+    return catalog("dataset").get(plugin).build(**{"root": str(root), "size": [32, 40], **defaults, **settings})
 
 
 @pytest.mark.parametrize("key", CASES)

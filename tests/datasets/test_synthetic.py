@@ -3,8 +3,8 @@ import pytest
 from sklearn.metrics import roc_auc_score
 
 from vadbench.errors import ConfigError
-from vadbench_plugins.datasets._scenes import ANOMALY_KINDS
-from vadbench_plugins.datasets._synthetic import MULTIPLE, SyntheticDataset
+from vadbench_plugins.datasets.scenes import ANOMALY_KINDS
+from vadbench_plugins.datasets.synthetic import MULTIPLE, SyntheticDataset
 
 
 def test_same_seed_same_video_other_seed_other_video(synthetic):
@@ -101,8 +101,8 @@ def test_bad_settings_are_config_errors(settings):
 
 
 def test_registered_with_defaults():
-    from vadbench.plugins import registry
+    from vadbench.plugin_host import catalog
 
-    entry = registry("dataset").get("synthetic")
+    entry = catalog("dataset").get("synthetic")
     assert entry.settings["size"] == [128, 128] and entry.settings["frames"] >= 60
     assert entry.build(size=[32, 32], frames=60).frame_size == (32, 32)

@@ -9,11 +9,11 @@ import pytest
 
 from vadbench.data.video import decodable_frames, video_info
 from vadbench.errors import DatasetError
-from vadbench.plugins import registry
+from vadbench.plugin_host import catalog
 
 
 def load(plugin, root, **settings):
-    return registry("dataset").get(plugin).build(**{"root": str(root), "size": [32, 40], **settings})
+    return catalog("dataset").get(plugin).build(**{"root": str(root), "size": [32, 40], **settings})
 
 
 def test_avenue_mask_files_are_not_zero_padded_and_map_numerically(written):

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from vadbench import plugins
+from vadbench import plugin_host
 from vadbench.components import FitContext, WindowSeeds
 from vadbench.errors import ConfigError, DatasetError
-from vadbench.masking import selective_anchors
+from vadbench.evaluation.windows import selective_anchors
 from vadbench.progress import progress
 
 WINDOW = 8
@@ -19,7 +19,7 @@ FAST = {"preset": "tiny", "batch_size": 2, "sampling_steps": 3}
 
 
 def build(kind, name, **settings):
-    return plugins.registry(kind).get(name).build(**settings)
+    return plugin_host.catalog(kind).get(name).build(**settings)
 
 
 def seeds(count, first=0):
@@ -38,7 +38,7 @@ def fit(model, dataset, workdir, masker="random"):
 
 def test_both_models_register_json_settings():
     for name in ("attention-ramvid", "mamba-ramvid"):
-        entry = plugins.registry("model").get(name)
+        entry = plugin_host.catalog("model").get(name)
         json.dumps(entry.settings)
         for key in ("preset", "train_steps", "batch_size", "lr", "ema", "sampler", "sampling_steps", "eta",
                     "infer_batch_size", "checkpointing", "use_ema"):
@@ -223,7 +223,7 @@ def test_random_masker_rejects_bad_settings(settings, message):
 
 
 def _write_checkpoints(workdir, first_step):
-    from vadbench_plugins.models._ramvid_train import write_checkpoint
+    from vadbench_plugins.models.ramvid_train import write_checkpoint
 
     net = torch.nn.Linear(2, 2)
     optimizer = torch.optim.SGD(net.parameters(), lr=0.1)

@@ -26,9 +26,9 @@ def run(the_request: RunRequest, store):
 
 
 def infer_folder(the_plan):
-    from vadbench.runner import artifacts
+    from vadbench import stage_cache
 
-    return artifacts.stage_dir("infer", the_plan.jobs[0].job.keys["infer"])
+    return stage_cache.stage_dir("infer", the_plan.jobs[0].job.keys["infer"])
 
 
 @pytest.mark.slow

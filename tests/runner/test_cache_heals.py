@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from vadbench import hookimpl, plugins
-from vadbench.runner import artifacts
+from vadbench import hookimpl, plugin_host
+from vadbench import stage_cache
 from vadbench.runner.run import RunRequest, execute, plan
 from vadbench.store.db import open_store
 
@@ -36,21 +36,21 @@ def run(store, model, scorer):
 
 def test_a_removed_reconstruction_is_redone(store, capsys):
     job, first = run(store, "interp", "mse")
-    folder = artifacts.stage_dir("infer", job.keys["infer"])
+    folder = stage_cache.stage_dir("infer", job.keys["infer"])
     (one, two) = sorted(folder.glob("*.npz"))
     expected = one.read_bytes()
     one.unlink()
     two.write_bytes(two.read_bytes()[:100])  # truncated by a full disk, say
     _, again = run(store, "interp", "l1")  # another job on the same reconstructions
     assert again.status == "done", again.error
-    assert one.read_bytes() == expected and artifacts.readable(two, ("recon",))
+    assert one.read_bytes() == expected and stage_cache.readable(two, ("recon",))
     assert "2 of 2 videos missing or unreadable" in capsys.readouterr().err
 
 
 @pytest.mark.slow
 def test_a_fit_whose_checkpoint_is_gone_trains_again(store, capsys):
     job, first = run(store, "attention-ramvid", "mse")
-    folder = artifacts.stage_dir("fit", job.keys["fit"])
+    folder = stage_cache.stage_dir("fit", job.keys["fit"])
     (checkpoint,) = folder.glob("ckpt-*.pt")
     weights = torch.load(checkpoint, weights_only=True)["model"]
     checkpoint.unlink()
@@ -74,16 +74,16 @@ class NaNScorer:
 def test_non_finite_scores_fail_the_job_and_are_not_cached(store, fresh_plugins):
     plugin = types.SimpleNamespace(register_scorers=hookimpl(
         lambda register: register("nan-scorer", NaNScorer, description="returns NaN")))
-    plugins.host().add(plugin, "nan-plugin")
+    plugin_host.host().add(plugin, "nan-plugin")
     job, outcome = run(store, "interp", "nan-scorer")
     assert outcome.status == "failed"
     assert "scorer 'nan-scorer' returned" in outcome.error and "non-finite" in outcome.error
-    assert not (artifacts.stage_dir("score", job.keys["score"]) / "errors.npz").exists()
+    assert not (stage_cache.stage_dir("score", job.keys["score"]) / "errors.npz").exists()
 
 
 def test_stage_keys_hold_the_plugins_distribution_and_version(store):
     job, _ = run(store, "interp", "mse")
-    assert plugins.code_identity("scorer", "mse") == {"plugin": "vadbench_plugins.scorers.pixel",
+    assert plugin_host.code_identity("scorer", "mse") == {"plugin": "vadbench_plugins.scorers",
                                                       "distribution": "vadbench", "version": "0.1.0"}
     the_plan = plan(RunRequest(models=["interp"], datasets=["synthetic"], scorers=["mse"], cfg_options=OPTIONS,
                                device="cpu"), store)
@@ -93,4 +93,4 @@ def test_stage_keys_hold_the_plugins_distribution_and_version(store):
 
     assign_keys(planned.job, planned.parts)
     assert planned.job.keys["infer"] == job.keys["infer"] and planned.job.keys["score"] != job.keys["score"]
-    assert np.load(next(artifacts.stage_dir("infer", job.keys["infer"]).glob("*.npz")))["recon"].ndim == 6
+    assert np.load(next(stage_cache.stage_dir("infer", job.keys["infer"]).glob("*.npz")))["recon"].ndim == 6

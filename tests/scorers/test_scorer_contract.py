@@ -1,4 +1,4 @@
-"""The scorer contract, checked on every scorer in the registry (built-in and third-party alike)."""
+"""The scorer contract, checked on every scorer in the catalog (built-in and third-party alike)."""
 
 import json
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 from scorer_pairs import PAIR_NAMES, pairs
 
-from vadbench import plugins
+from vadbench import plugin_host
 
 BUILT_IN = {"mse", "l1", "psnr", "ssim", "ms-ssim", "cw-ssim", "wmse"}
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -17,14 +17,14 @@ IDENTICAL = [seed * len(PAIR_NAMES) + PAIR_NAMES.index("identical") for seed in 
 
 
 def scorer_names():
-    return plugins.registry("scorer").names()
+    return plugin_host.catalog("scorer").names()
 
 
 def test_the_seven_built_in_scorers_are_registered_with_json_settings():
-    registry = plugins.registry("scorer")
-    assert BUILT_IN <= set(registry.names())
+    catalog = plugin_host.catalog("scorer")
+    assert BUILT_IN <= set(catalog.names())
     for name in BUILT_IN:
-        entry = registry.get(name)
+        entry = catalog.get(name)
         json.dumps(entry.settings)
         assert entry.description
         assert entry.build().name == name
@@ -33,7 +33,7 @@ def test_the_seven_built_in_scorers_are_registered_with_json_settings():
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("name", scorer_names())
 def test_scorer_contract(name, device):
-    scorer = plugins.registry("scorer").get(name).build()
+    scorer = plugin_host.catalog("scorer").get(name).build()
     x, y = FRAMES.to(device), RECONS.to(device)
     scores = scorer(x, y)
     assert scores.shape == (len(x),) and scores.dtype == torch.float32 and scores.device == x.device
@@ -43,6 +43,6 @@ def test_scorer_contract(name, device):
     torch.testing.assert_close(scores, one_by_one, rtol=1e-5, atol=1e-6)  # BLAS blocking may differ
 
 
-def test_settings_override_through_the_registry():
-    scorer = plugins.registry("scorer").get("wmse").build(tau=0.2, weight="one")
+def test_settings_override_through_the_catalog():
+    scorer = plugin_host.catalog("scorer").get("wmse").build(tau=0.2, weight="one")
     assert (scorer.tau, scorer.weight) == (0.2, "one")

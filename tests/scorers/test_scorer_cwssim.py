@@ -9,7 +9,7 @@ from scipy.signal import correlate2d
 from scorer_pairs import pairs
 
 from vadbench.errors import ConfigError
-from vadbench_plugins.scorers._cwssim import CWSSIMScorer, steerable_band_responses
+from vadbench_plugins.scorers.cwssim import CWSSIMScorer, steerable_band_responses
 
 FRAMES, RECONS = pairs()
 LUMA = np.array([0.299, 0.587, 0.114])

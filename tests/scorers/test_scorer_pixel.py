@@ -7,7 +7,7 @@ from scorer_pairs import pairs
 from skimage.metrics import mean_squared_error, peak_signal_noise_ratio
 
 from vadbench.errors import ConfigError
-from vadbench_plugins.scorers._pixel import L1Scorer, MSEScorer, PSNRScorer
+from vadbench_plugins.scorers.pixel import L1Scorer, MSEScorer, PSNRScorer
 
 FRAMES, RECONS = pairs(64, 48)
 

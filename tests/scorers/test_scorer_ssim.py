@@ -10,7 +10,7 @@ from scorer_pairs import pairs
 from skimage.metrics import structural_similarity
 
 from vadbench.errors import ConfigError
-from vadbench_plugins.scorers._ssim import MS_SSIM_WEIGHTS, MSSSIMScorer, SSIMScorer
+from vadbench_plugins.scorers.ssim import MS_SSIM_WEIGHTS, MSSSIMScorer, SSIMScorer
 
 FRAMES, RECONS = pairs()
 

@@ -8,7 +8,7 @@ from scorer_pairs import pairs
 from skimage.measure import label
 
 from vadbench.errors import ConfigError
-from vadbench_plugins.scorers._wmse import WMSEScorer
+from vadbench_plugins.scorers.wmse import WMSEScorer
 
 WEIGHT_FUNCTIONS = {"area": lambda a: a, "area-log1p": lambda a: a * np.log1p(a),
                     "area-log": lambda a: a * np.log(a), "one": lambda a: 1.0}

@@ -1,4 +1,4 @@
-"""``vadbench datasets``: check a dataset root, fill the frame cache, write the synthetic dataset in a real layout."""
+"""``vadbench datasets``: check a dataset root and fill the frame cache (plugins add more, e.g. ``synth``)."""
 
 from __future__ import annotations
 
@@ -10,26 +10,24 @@ from rich.markup import escape
 
 from vadbench.cli.console import out
 
-app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Check, prepare and synthesise datasets.")
-
 CFG_HELP = "Dataset settings as key=value (e.g. size=[64,64], gt=intervals); repeatable."
 
 
-def _build(name: str, root: Optional[Path], cfg_options: list[str]):
+def build_dataset(name: str, root: Optional[Path], cfg_options: list[str]):
+    """Dataset ``name`` with its layered settings, ``--cfg-options`` items and ``--root``."""
     from vadbench.settings import build_component
 
     overrides = {"root": str(root)} if root is not None else {}
     return build_component("dataset", name, cfg_options, **overrides)
 
 
-@app.command()
 def check(name: str = typer.Argument(..., help="Dataset name, e.g. avenue, stc, ubnormal, synthetic."),
-          root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder (overrides registry.yaml)."),
+          root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder (overrides vadbench.yaml)."),
           cfg_options: list[str] = typer.Option([], "--cfg-options", "-o", help=CFG_HELP)) -> None:
     """Report what a dataset root holds (videos and frames per split, abnormal frames, scenes) or what is wrong."""
     from rich.table import Table
 
-    report = _build(name, root, cfg_options).check()
+    report = build_dataset(name, root, cfg_options).check()
     table = Table(title=f"{report.dataset} at {report.root}", show_edge=False)
     for column in ("split", "videos", "frames"):
         table.add_column(column, justify="left" if column == "split" else "right")
@@ -46,15 +44,14 @@ def check(name: str = typer.Argument(..., help="Dataset name, e.g. avenue, stc, 
     out.print("[green]ok[/]")
 
 
-@app.command()
 def prepare(name: str = typer.Argument(..., help="Dataset name."),
-            root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder (overrides registry.yaml)."),
+            root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder (overrides vadbench.yaml)."),
             cfg_options: list[str] = typer.Option([], "--cfg-options", "-o", help=CFG_HELP)) -> None:
     """Decode every video once into the frame cache (resized uint8, memory-mapped afterwards)."""
     from vadbench.components import SPLITS
     from vadbench.progress import progress
 
-    dataset = _build(name, root, cfg_options)
+    dataset = build_dataset(name, root, cfg_options)
     videos = [video for split in SPLITS for video in dataset.videos(split)]
     frames = 0
     with progress(f"caching {name}", len(videos)) as task:
@@ -65,17 +62,9 @@ def prepare(name: str = typer.Argument(..., help="Dataset name."),
     out.print(f"{name}: {len(videos)} videos, {frames} frames cached at size {list(dataset.frame_size)}")
 
 
-@app.command()
-def synth(format: str = typer.Option(..., "--format", help="Layout to write: avenue, stc or ubnormal."),
-          out_dir: Path = typer.Option(..., "--out", help="Folder to write into (created)."),
-          layout: Optional[str] = typer.Option(None, "--layout",
-                                               help="Avenue only: videos (official, default) or frames."),
-          cfg_options: list[str] = typer.Option([], "--cfg-options", "-o",
-                                                help="Synthetic settings, e.g. seed=1 scenes=3 size=[64,64].")) -> None:
-    """Write the synthetic dataset in the on-disk layout of a real one (video files and original ground truth)."""
-    dataset = _build("synthetic", None, cfg_options)
-    ids = dataset.write_layout(format, out_dir, layout)
-    out.print(f"wrote {len(ids)} synthetic videos as {format} under {out_dir}; check it with "
-              f"`vadbench datasets check {format} --root {out_dir}`")
-
-
+def register(app: typer.Typer) -> None:
+    """Add the ``datasets`` command group (a fresh one per application, so plugins add their commands once)."""
+    datasets = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Check, prepare and synthesise datasets.")
+    datasets.command()(check)
+    datasets.command()(prepare)
+    app.add_typer(datasets, name="datasets", help="Check, prepare and synthesise datasets.")

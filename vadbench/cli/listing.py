@@ -5,9 +5,9 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from vadbench import plugins
+from vadbench import plugin_host
 from vadbench.cli.console import out as console
-from vadbench.registry import KINDS
+from vadbench.catalog import KINDS
 
 
 def register(app: typer.Typer) -> None:
@@ -16,8 +16,8 @@ def register(app: typer.Typer) -> None:
         settings: bool = typer.Option(False, "--settings", help="Also list each component's settings and defaults."),
     ) -> None:
         """List plugins (name, distribution, version, error) and the components they register."""
-        host = plugins.host()
-        registries = host.registries()
+        host = plugin_host.host()
+        catalogs = host.catalogs()
         table = Table(title="plugins", title_justify="left")
         for column in ("plugin", "module", "distribution", "version", "status"):
             table.add_column(column)
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
         for column in ("kind", "name", "plugin", "description", *(["settings"] if settings else [])):
             components.add_column(column, overflow="fold")
         for kind in KINDS:
-            for entry in registries[kind].entries():
+            for entry in catalogs[kind].entries():
                 row = [kind, entry.name, entry.plugin, entry.description]
                 if settings:
                     row.append(", ".join(f"{k}={v!r}" for k, v in entry.settings.items()))

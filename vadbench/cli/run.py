@@ -61,9 +61,9 @@ def register(app: typer.Typer) -> None:
         defaults = {key: _as_list(value, key) for key, value in file_config.pop("run", {}).items()}
         models = split_list(model) or defaults.get("models")
         if not models:
-            from vadbench.plugins import registry
+            from vadbench.plugin_host import catalog
 
-            raise ConfigError(f"choose a model with --model; available: {', '.join(registry('model').names())}")
+            raise ConfigError(f"choose a model with --model; available: {', '.join(catalog('model').names())}")
         request = RunRequest(
             models=models,
             datasets=split_list(dataset) or defaults.get("datasets") or ["synthetic"],

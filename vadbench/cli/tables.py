@@ -4,14 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from vadbench import paths
-from vadbench.runner.artifacts import writes_folder
-
-
-def _stage_state(stage: str, key: str) -> str:
-    if not writes_folder(stage, key):
-        return "skip" if key == "none" else "given"
-    return "cached" if (paths.stage_cache() / stage / key / "done.json").is_file() else "to do"
+from vadbench.stage_cache import state
 
 
 def _draw(job) -> str:
@@ -27,8 +20,8 @@ def job_table(plan) -> Table:
         job = planned.job
         stored = "stored" if planned.done_in_store and not plan.request.overwrite else "to do"
         table.add_row(str(index), job.dataset.name, job.model.name, job.masker.name if job.masker else "-",
-                      job.scorer.name if job.scorer else "-", str(job.seed), _draw(job), f"{job.protocol['sigma']:g}",
-                      _stage_state("fit", job.keys["fit"]), _stage_state("infer", job.keys["infer"]), stored)
+                      job.scorer.name if job.scorer else "-", str(job.seed), _draw(job), f"{job.protocol.sigma:g}",
+                      state("fit", job.keys["fit"]), state("infer", job.keys["infer"]), stored)
     return table
 
 

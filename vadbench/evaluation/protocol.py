@@ -10,18 +10,26 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from vadbench.checks import is_int, is_number
 from vadbench.errors import ConfigError, EvaluationError
 from vadbench.evaluation.aggregate import AGGREGATIONS, fill_nearest
 from vadbench.evaluation.metrics import MACRO_RULES, scope_metrics, video_metrics
 from vadbench.evaluation.postprocess import minmax, smooth
+from vadbench.evaluation.records import MetricRow
 
 UNSCORED_RULES = ("exclude", "nearest")
 SCOPES = ("dataset", "scene", "video", "kind")
+STAGES = ("fit", "infer", "evaluate")  # the stages a protocol setting can key (score depends on none)
+
+
+def _setting(default: Any, *stages: str) -> Any:
+    """A protocol field keyed into the cache keys of ``stages`` (and, through them, of everything after)."""
+    return field(default=default, metadata={"stages": stages})
 
 
 @dataclass(frozen=True)
@@ -39,18 +47,18 @@ class Protocol:
     - ``macro_rule``: single-class videos in macro AUC: "pad" (the official UBnormal script) or "skip".
     """
 
-    window: int = 30
-    stride: int = 15
-    aggregate: str = "max"
-    unscored: str = "exclude"
-    sigma: float = 3.0
-    normalize: bool = False
-    macro_rule: str = "pad"
+    window: int = _setting(30, "fit", "infer")  # training clips have the window's length too
+    stride: int = _setting(15, "infer")
+    aggregate: str = _setting("max", "evaluate")
+    unscored: str = _setting("exclude", "evaluate")
+    sigma: float = _setting(3.0, "evaluate")
+    normalize: bool = _setting(False, "evaluate")
+    macro_rule: str = _setting("pad", "evaluate")
 
     def __post_init__(self) -> None:
-        if not _is_int(self.window) or self.window < 1:
+        if not is_int(self.window) or self.window < 1:
             raise ConfigError(f"protocol.window must be a whole number of frames >= 1, got {self.window!r}")
-        if not _is_int(self.stride) or not 1 <= self.stride <= self.window:
+        if not is_int(self.stride) or not 1 <= self.stride <= self.window:
             raise ConfigError(
                 f"protocol.stride must be a whole number of frames from 1 to window ({self.window}) so that windows "
                 f"overlap or touch, got {self.stride!r}"
@@ -58,7 +66,7 @@ class Protocol:
         _check_choice("aggregate", self.aggregate, AGGREGATIONS)
         _check_choice("unscored", self.unscored, UNSCORED_RULES)
         _check_choice("macro_rule", self.macro_rule, MACRO_RULES)
-        if not _is_number(self.sigma) or not math.isfinite(self.sigma) or self.sigma < 0:
+        if not is_number(self.sigma) or not math.isfinite(self.sigma) or self.sigma < 0:
             raise ConfigError(f"protocol.sigma must be a number of frames >= 0 (0 = no smoothing), got {self.sigma!r}")
         if not isinstance(self.normalize, bool):
             raise ConfigError(f"protocol.normalize must be true or false, got {self.normalize!r}")
@@ -70,6 +78,17 @@ class Protocol:
     def as_dict(self) -> dict[str, Any]:
         """The settings by field name, JSON-serialisable."""
         return dataclasses.asdict(self)
+
+    def keyed_by(self, stage: str) -> dict[str, Any]:
+        """The settings that go into the cache key of ``stage`` ("fit", "infer" or "evaluate")."""
+        if stage not in STAGES:
+            raise ValueError(f"no protocol setting keys stage {stage!r}; stages: {', '.join(STAGES)}")
+        return {item.name: getattr(self, item.name) for item in dataclasses.fields(self)
+                if stage in item.metadata["stages"]}
+
+    def with_sigma(self, sigma: Any) -> Protocol:
+        """This protocol with another smoothing width (validated like every field)."""
+        return dataclasses.replace(self, sigma=sigma)
 
     @classmethod
     def from_dict(cls, settings: Mapping[str, Any]) -> Protocol:
@@ -90,16 +109,6 @@ class VideoFrameScores:
     raw_scores: np.ndarray  # float ``f``: aggregated errors or a direct model's scores, NaN where unscored
     labels: np.ndarray  # 0/1 ``f``, 1 = anomalous
     kinds: dict[str, np.ndarray] | None = None  # bool ``f`` per anomaly kind, disjoint, adding up to labels == 1
-
-
-@dataclass(frozen=True)
-class MetricRow:
-    """One number of a result: ``metric`` on ``scope`` ("dataset", "scene", "video" or "kind") ``scope_id``."""
-
-    scope: str
-    scope_id: str
-    metric: str
-    value: float
 
 
 @dataclass
@@ -203,14 +212,6 @@ def _check_kinds(video_id: str, labels: np.ndarray, kinds: Mapping[str, np.ndarr
                               f"{', '.join(map(repr, kinds)) or 'none'}); the kind masks must add up to the labels")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-
-
-def _check_choice(field: str, value: Any, choices: Sequence[str]) -> None:
+def _check_choice(name: str, value: Any, choices: Sequence[str]) -> None:
     if value not in choices:
-        raise ConfigError(f"protocol.{field} must be one of {', '.join(choices)}, got {value!r}")
+        raise ConfigError(f"protocol.{name} must be one of {', '.join(choices)}, got {value!r}")

@@ -1,4 +1,5 @@
-"""Where the test windows of a video start: stride S from frame 0, plus one window flush with the video's end."""
+"""The protocol's windows: where the test windows of a video start (stride S from frame 0, plus one window flush
+with the video's end), and the fixed anchor rule every masker that infers on equal terms uses."""
 
 from __future__ import annotations
 
@@ -24,3 +25,16 @@ def window_starts(num_frames: int, length: int, stride: int) -> np.ndarray:
     if starts[-1] + length < num_frames:
         starts = np.append(starts, num_frames - length)
     return starts
+
+
+def selective_anchors(length: int) -> np.ndarray:
+    """bool ``l`` anchors: the first two frames, every frame whose offset is 0 or 1 mod 10, and the last two.
+
+    For ``length = 30`` the anchors are {0, 1, 10, 11, 20, 21, 28, 29}; the other 22 frames are reconstructed.
+    """
+    if length < 4:
+        raise ConfigError(f"a window needs at least 4 frames to have anchors and masked frames, got {length}")
+    offsets = np.arange(length)
+    anchors = (offsets % 10 == 0) | (offsets % 10 == 1)
+    anchors[-2:] = True
+    return anchors

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
 from vadbench.errors import ConfigError
-from vadbench.report.metrics import kind
+from vadbench.report.metric_display import kind
 from vadbench.store import JobRecord, Store
 
 DEFAULT_METRIC = "auc_micro"

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from vadbench.report.leaderboard import Board, Row
-from vadbench.report.metrics import arrow, fmt, kind
+from vadbench.report.metric_display import arrow, fmt, kind
 
 NOTE = "values in %; measured rows: mean ± sample std over the group's jobs (seeds × sample draws), n = jobs"
 MEAN_OF_KINDS = "mean of kinds"

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from vadbench.report.leaderboard import Cell, flatten
-from vadbench.report.metrics import fmt, fmt_delta, kind, order
+from vadbench.report.metric_display import fmt, fmt_delta, kind, order
 from vadbench.store import JobRecord, RunRecord, Store
 
 KIND_METRIC = "auc_micro"  # the per-kind metric ``show`` prints

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vadbench.settings import Selected
 
-# Protocol settings that shape the windows the model fills (infer stage); the rest only post-process scores.
-WINDOW_SETTINGS = ("window", "stride")
+if TYPE_CHECKING:
+    from vadbench.evaluation.protocol import Protocol
 
 
 @dataclass
@@ -21,7 +21,7 @@ class Job:
     model: Selected
     masker: Selected | None
     scorer: Selected | None
-    protocol: dict[str, Any]
+    protocol: Protocol
     seed: int
     sample_seed: int | None = None  # the sampling noise's seed (stochastic models only)
     keys: dict[str, str] = field(default_factory=dict)  # fit, infer, score, evaluate
@@ -40,29 +40,26 @@ class Job:
             return None if selected is None else {"name": selected.name, "settings": selected.settings}
 
         return {"dataset": component(self.dataset), "model": component(self.model), "masker": component(self.masker),
-                "scorer": component(self.scorer), "protocol": self.protocol}
+                "scorer": component(self.scorer), "protocol": self.protocol.as_dict()}
 
 
-def expand(resolved: dict[tuple[str, str], Selected], selection: dict[str, list[str]], seeds: list[int],
-           sigmas: list[float] | None, model_shapes: dict[str, tuple[str, bool]],
+def expand(resolved: dict[tuple[str, str], Selected], selection: dict[str, list[str]], protocol: Protocol,
+           seeds: list[int], sigmas: list[float] | None, model_shapes: dict[str, tuple[bool, bool]],
            sample_seeds: list[int] | None = None) -> list[Job]:
     """The cross-product datasets x models x maskers x scorers x seeds x sample seeds x sigmas.
 
-    ``model_shapes`` maps each model to (output, stochastic). Maskers and scorers only apply to reconstruction
-    models; a "scores" model gets one job per dataset, seed and sigma with neither. Sample seeds only apply to
-    stochastic models; the others get one job with ``sample_seed`` None.
+    ``model_shapes`` maps each model to (uses a masker, stochastic). Maskers and scorers only apply to models that
+    use a masker (reconstruction models); the others get one job per dataset, seed and sigma with neither. Sample
+    seeds only apply to stochastic models; the others get one job with ``sample_seed`` None. Each ``--sigma`` is
+    validated as the protocol's own setting.
     """
-    protocol = resolved[("protocol", "protocol")].settings
-    sigma_values = sigmas if sigmas else [protocol["sigma"]]
+    protocols = [protocol.with_sigma(sigma) for sigma in sigmas] if sigmas else [protocol]
     jobs = []
-    for dataset, model, seed, sigma in itertools.product(selection["dataset"], selection["model"], seeds,
-                                                         sigma_values):
-        output, stochastic = model_shapes[model]
-        job_protocol = {**protocol, "sigma": float(sigma)}
-        if output == "scores":
-            pairs: list[tuple[str | None, str | None]] = [(None, None)]
-        else:
-            pairs = list(itertools.product(selection["masker"], selection["scorer"]))
+    for dataset, model, seed, job_protocol in itertools.product(selection["dataset"], selection["model"], seeds,
+                                                                protocols):
+        uses_masker, stochastic = model_shapes[model]
+        pairs: list[tuple[str | None, str | None]] = (list(itertools.product(selection["masker"], selection["scorer"]))
+                                                      if uses_masker else [(None, None)])
         draws: list[int | None] = list(sample_seeds or [0]) if stochastic else [None]
         for (masker, scorer), sample_seed in itertools.product(pairs, draws):
             jobs.append(Job(

@@ -10,14 +10,14 @@ import sys
 from typing import Any
 
 import vadbench
-from vadbench import plugins
+from vadbench import plugin_host
 
 
 def environment(device: str) -> dict[str, Any]:
     """Versions of vadbench, python, torch and every plugin distribution; git commit; host; device."""
     import torch
 
-    distributions = {info.distribution: info.version for info in plugins.host().plugins
+    distributions = {info.distribution: info.version for info in plugin_host.host().plugins
                      if info.distribution and info.version}
     device_name = torch.cuda.get_device_name(device) if device.startswith("cuda") else platform.processor() or "cpu"
     return {

@@ -11,13 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from vadbench import plugins
+from vadbench import plugin_host, stage_cache
+from vadbench.components import is_learned, is_stochastic
 from vadbench.errors import ConfigError, DuplicateJobError
+from vadbench.evaluation.records import MetricRow
+from vadbench.hashing import digest, file_digest
 from vadbench.runner import stages
 from vadbench.runner.jobs import Job, expand
-from vadbench.hashing import digest, file_digest
 from vadbench.runner.provenance import environment, peak_memory, reset_peak_memory
-from vadbench.settings import resolve
+from vadbench.runner.shapes import shape_of
+from vadbench.settings import Selected, resolve
 
 
 @dataclass
@@ -83,8 +86,9 @@ def plan(request: RunRequest, store: Any) -> Plan:
     selection = {"dataset": request.datasets, "model": request.models, "masker": request.maskers,
                  "scorer": request.scorers}
     resolved = resolve(selection, request.config, request.cfg_options, protocol_defaults=Protocol().as_dict())
-    protocol = resolved[("protocol", "protocol")]
-    protocol.settings.update(Protocol.from_dict(protocol.settings).as_dict())  # validated, canonical numbers
+    protocol_settings = resolved[("protocol", "protocol")].settings
+    protocol = Protocol.from_dict(protocol_settings)  # validated here, before any component is built
+    protocol_settings.update(protocol.as_dict())  # canonical numbers in the stored config
     device = resolve_device(request.device)
     checkpoint_digest = None
     if request.checkpoint is not None:
@@ -93,27 +97,29 @@ def plan(request: RunRequest, store: Any) -> Plan:
         checkpoint_digest = file_digest(request.checkpoint)
 
     build = _ComponentCache()
-    models = {name: build.component("model", resolved[("model", name)], seed=None) for name in request.models}
-    shapes = {name: (model.output, bool(getattr(model, "stochastic", False))) for name, model in models.items()}
+    models = {name: build.model(resolved[("model", name)], seed=None)[0] for name in request.models}
+    shapes = {name: shape_of(model) for name, model in models.items()}
     if request.checkpoint is not None:
-        unlearned = [name for name, model in models.items() if not model.learned]
+        unlearned = [name for name, model in models.items() if not is_learned(model)]
         if unlearned:
             raise ConfigError(f"--checkpoint {request.checkpoint}: model {', '.join(unlearned)} learns nothing and "
                               f"loads no checkpoint; pass --checkpoint only with learned models")
-    jobs = expand(resolved, selection, request.seeds, request.sigmas, shapes, request.sample_seeds)
+    jobs = expand(resolved, selection, protocol, request.seeds, request.sigmas,
+                  {name: (shape.uses_masker, is_stochastic(models[name])) for name, shape in shapes.items()},
+                  request.sample_seeds)
     planned = []
     for job in jobs:
-        job.protocol = Protocol.from_dict(job.protocol).as_dict()  # e.g. --sigma -1 fails here, before any stage
         dataset = build.component("dataset", job.dataset)
         if job.masker is not None:
-            _check_window(dataset, job.dataset.name, job.protocol["window"])
+            _check_window(dataset, job.dataset.name, job.protocol.window)
+        model, weights = build.model(job.model, seed=job.seed)
         parts = stages.Components(
-            dataset=dataset, model=build.component("model", job.model, seed=job.seed),
+            dataset=dataset, model=model, shape=shapes[job.model.name], weights=weights,
             masker=build.component("masker", job.masker) if job.masker else None,
             scorer=build.component("scorer", job.scorer) if job.scorer else None,
             dataset_fingerprint=build.fingerprint(job.dataset, dataset),
-            checkpoint=request.checkpoint, checkpoint_digest=checkpoint_digest, loaded=build.loaded,
-            code={selected.kind: plugins.code_identity(selected.kind, selected.name)
+            checkpoint=request.checkpoint, checkpoint_digest=checkpoint_digest,
+            code={selected.kind: plugin_host.code_identity(selected.kind, selected.name)
                   for selected in (job.dataset, job.model, job.masker, job.scorer) if selected is not None})
         stages.assign_keys(job, parts)
         planned.append(PlannedJob(job, parts, store.done_job(job.keys["evaluate"]) is not None))
@@ -139,15 +145,22 @@ class _ComponentCache:
     def __init__(self) -> None:
         self._built: dict[tuple, Any] = {}
         self._fingerprints: dict[tuple, str] = {}
-        self.loaded: set[tuple[int, str]] = set()
 
-    def component(self, kind: str, selected: Any, seed: int | None = None) -> Any:
-        key = (kind, selected.name, digest(selected.settings), seed)
+    def component(self, kind: str, selected: Selected) -> Any:
+        key = (kind, selected.name, digest(selected.settings))
         if key not in self._built:
-            self._built[key] = plugins.registry(kind).get(selected.name).factory(**selected.settings)
+            self._built[key] = plugin_host.catalog(kind).get(selected.name).build(**selected.settings)
         return self._built[key]
 
-    def fingerprint(self, selected: Any, dataset: Any) -> str:
+    def model(self, selected: Selected, seed: int | None) -> tuple[Any, stages.LoadedWeights]:
+        """The model of ``selected`` for ``seed`` and the record of the weights it holds, shared by its jobs."""
+        key = ("model", selected.name, digest(selected.settings), seed)
+        if key not in self._built:
+            self._built[key] = (plugin_host.catalog("model").get(selected.name).build(**selected.settings),
+                                stages.LoadedWeights())
+        return self._built[key]
+
+    def fingerprint(self, selected: Selected, dataset: Any) -> str:
         key = (selected.name, digest(selected.settings))
         if key not in self._fingerprints:
             self._fingerprints[key] = dataset.fingerprint()
@@ -227,10 +240,10 @@ def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_st
     job, parts, device = planned.job, planned.parts, plan.device
     reset_peak_memory(device)
     started_at, clock = datetime.now(timezone.utc), time.perf_counter()
-    metrics: list[Any] = []
+    metrics: list[MetricRow] = []
     error, provenance = "", {"device": device}
     try:
-        with stages.artifacts.in_use(job.keys):
+        with stage_cache.in_use(job.keys):
             metrics, provenance = _run_stages(job, parts, device, failed_stages, provenance)
     except KeyboardInterrupt:
         raise
@@ -245,14 +258,13 @@ def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_st
         infer_key=job.keys["infer"], score_key=job.keys["score"], status="failed" if error else "done",
         error=error or None, provenance=provenance, wall_time=time.perf_counter() - clock,
         peak_memory=peak_memory(device), started_at=started_at)
-    rows = [(row.scope, row.scope_id, row.metric, row.value) for row in metrics]
     try:
-        job_id = store.save_job(run_id, record, rows, overwrite=plan.request.overwrite)
+        job_id = store.save_job(run_id, record, metrics, overwrite=plan.request.overwrite)
     except DuplicateJobError:  # another process planned the same job and stored it first: its result stands
         return JobOutcome(job, "reused")
-    hook_failures = plugins.host().call_hook(
+    hook_failures = plugin_host.host().call_hook(
         "job_finished", job={**_as_dict(record), "id": job_id, "run_id": run_id},
-        metrics=[dict(zip(("scope", "scope_id", "metric", "value"), row)) for row in rows])
+        metrics=[row._asdict() for row in metrics])
     if hook_failures:
         store.add_provenance(job_id, hook_failures=hook_failures)
     summary = {r.metric: r.value for r in metrics if r.scope == "dataset"}
@@ -260,21 +272,17 @@ def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_st
 
 
 def _run_stages(job: Job, parts: stages.Components, device: str, failed_stages: dict[str, str],
-                provenance: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+                provenance: dict[str, Any]) -> tuple[list[MetricRow], dict[str, Any]]:
     """Fit, infer, score and evaluate one job; returns its metric rows and provenance."""
-    from vadbench.evaluation.protocol import MetricRow
-
     for stage in ("fit", "infer"):
         if job.keys[stage] in failed_stages:
             raise RuntimeError(f"{stage} stage failed earlier in this run: {failed_stages[job.keys[stage]]}")
     checkpoint = _stage(failed_stages, job.keys["fit"], lambda: stages.fit(job, parts, device))
-    infer_folder = _stage(failed_stages, job.keys["infer"], lambda: stages.infer(job, parts, checkpoint, device))
-    errors = stages.score(job, parts, infer_folder, device)
-    result = stages.evaluate(job, parts, errors)
-    stored = stages.artifacts.load_json(infer_folder / "done.json") or {}
-    nfe = MetricRow("dataset", job.dataset.name, "nfe_per_frame", stored.get("nfe_per_frame", 0.0))
+    inferred = _stage(failed_stages, job.keys["infer"], lambda: stages.infer(job, parts, checkpoint, device))
+    result = stages.evaluate(job, parts, stages.score(job, parts, inferred.folder, device))
+    nfe = MetricRow("dataset", job.dataset.name, "nfe_per_frame", inferred.nfe_per_frame)
     return [*result.rows, nfe], {**provenance, "checkpoint": str(checkpoint) if checkpoint else None,
-                                 **stored.get("provenance", {})}
+                                 **inferred.provenance}
 
 
 def _stage(failed_stages: dict[str, str], key: str, action: Callable[[], Any]) -> Any:

@@ -26,7 +26,8 @@ from vadbench.errors import DuplicateJobError, StoreError
 from vadbench.processes import alive
 from vadbench.store import schema
 from vadbench.store.migrations import HEAD
-from vadbench.store.records import JobMetric, JobRecord, MetricRow, RunRecord, RunSummary, ScopeMetric
+from vadbench.evaluation.records import MetricRow
+from vadbench.store.records import JobMetric, JobRecord, RunRecord, RunSummary, ScopeMetric
 
 DEFAULT_URL = "sqlite:///results.db"
 BUSY_TIMEOUT_S = 60.0

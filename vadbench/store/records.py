@@ -81,15 +81,6 @@ class RunSummary:
     datasets: set[str] = field(default_factory=set)
 
 
-class MetricRow(NamedTuple):
-    """One metric value; ``value`` is NaN where the metric is undefined (e.g. AUC of a single-class video)."""
-
-    scope: str
-    scope_id: str
-    metric: str
-    value: float
-
-
 class JobMetric(NamedTuple):
     """A metric row joined with its job, as the leaderboard reads them."""
 

@@ -12,19 +12,15 @@ def register_models(register):
 
 @hookimpl
 def register_scorers(register):
-    register("patch-max", PatchMax, settings={"patch": 8},
+    register("patch-max", PatchMax,
              description="Largest mean squared error over non-overlapping patch x patch tiles.")
 
 
 class MeanAnchor:
-    """A non-learned reconstruction model: every masked frame becomes the mean of the anchors."""
+    """A reconstruction model that learns nothing (no fit, no load): every masked frame becomes the mean of the
+    anchors."""
 
     name = "mean-anchor"
-    output = "reconstruction"
-    learned = False
-
-    def load(self, checkpoint, device):
-        """Nothing to load."""
 
     def reconstruct(self, clips, anchors):
         """``clips`` float ``b l c h w``, ``anchors`` bool ``l`` -> ``b l c h w``."""
@@ -36,7 +32,8 @@ class MeanAnchor:
 
 
 class PatchMax:
-    """Score = max over tiles of the tile's mean squared error; ``n c h w`` -> ``n``."""
+    """Score = max over tiles of the tile's mean squared error; ``n c h w`` -> ``n``. Its one setting, ``patch``, is
+    its ``__init__`` parameter: the default there is the default users see."""
 
     name = "patch-max"
 
