@@ -17,7 +17,7 @@ _SESSION_HOME = tempfile.mkdtemp(prefix="vadbench-test-home-")
 def pytest_configure(config):
     os.environ["VADBENCH_HOME"] = _SESSION_HOME  # shared: synthetic videos are generated once per session
     os.environ.pop("VADBENCH_DB", None)
-    os.environ.pop("VADBENCH_PROJECT", None)
+    os.environ.pop("VADBENCH_REGISTRY", None)
 
 
 @pytest.fixture

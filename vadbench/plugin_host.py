@@ -1,5 +1,5 @@
-"""The plugin host: discovers plugins (the ``vadbench`` entry-point group and the modules the project file
-``vadbench.yaml`` lists), calls their hooks, and fills one ``Catalog`` per component kind.
+"""The plugin host: discovers plugins (the ``vadbench`` entry-point group and the modules registry.yaml
+``registry.yaml`` lists), calls their hooks, and fills one ``Catalog`` per component kind.
 
 A plugin that fails to import (an exception or ``sys.exit``), whose ``register_*`` hook raises, that registers a
 name another plugin already has (built-in plugins register first and keep their names), or whose other hooks raise
@@ -19,7 +19,7 @@ from typing import Any
 import pluggy
 
 from vadbench import hookspecs
-from vadbench.project import FILE_NAME, plugin_modules
+from vadbench.registry_file import FILE_NAME, plugin_modules
 from vadbench.catalog import KINDS, Catalog, Entry
 
 ENTRY_POINT_GROUP = "vadbench"
@@ -46,7 +46,7 @@ class PluginHost:
         self._catalogs: dict[str, Catalog] | None = None
 
     def load(self, modules: list[str]) -> None:
-        """Import the installed entry points, then ``modules`` (the project file's list)."""
+        """Import the installed entry points, then ``modules`` (the registry file's list)."""
         for entry_point in metadata.entry_points(group=ENTRY_POINT_GROUP):
             dist = entry_point.dist
             self._load_module(entry_point.name, entry_point.value, dist.name if dist else "", dist.version if dist else "")
@@ -139,7 +139,7 @@ def host() -> PluginHost:
 
 
 def reset() -> None:
-    """Forget loaded plugins (tests; a changed project file)."""
+    """Forget loaded plugins (tests; a changed registry.yaml)."""
     global _host
     _host = None
 

@@ -1,6 +1,6 @@
 """Resolve every component's settings from their layers, and parse ``--cfg-options``.
 
-Precedence, lowest first: the defaults a component declares < the project file's ``defaults.<kind>.<name>`` <
+Precedence, lowest first: the defaults a component declares < the registry file's ``defaults.<kind>.<name>`` <
 ``$VADBENCH_<NAME>_ROOT`` (a dataset's ``root``) < the config file < ``--cfg-options``.
 
 ``--cfg-options`` keys are namespaced by kind and name (``model.mamba-ramvid.preset``, ``scorer.wmse.tau``,
@@ -18,7 +18,7 @@ from typing import Any, Iterable
 
 from vadbench.catalog import KINDS
 from vadbench.errors import ConfigError
-from vadbench.project import default_settings
+from vadbench.registry_file import default_settings
 
 PROTOCOL = "protocol"
 

@@ -32,7 +32,7 @@ def job_finished(job, metrics):
 
 def test_register_commands_and_job_finished(tmp_path, vadbench):
     (tmp_path / "hooked_plugin.py").write_text(PLUGIN)
-    (tmp_path / "vadbench.yaml").write_text("plugins:\n  - hooked_plugin\n")
+    (tmp_path / "registry.yaml").write_text("plugins:\n  - hooked_plugin\n")
     env = {"PYTHONPATH": str(tmp_path), "FINISHED_LOG": str(tmp_path / "finished.jsonl")}
 
     hello = vadbench("hello", "vadbench", cwd=tmp_path, env_extra=env)
@@ -61,7 +61,7 @@ def job_finished(job, metrics):
 
 def test_raising_hooks_break_nothing_and_are_recorded(tmp_path, vadbench):
     (tmp_path / "broken_hooks.py").write_text(BROKEN)
-    (tmp_path / "vadbench.yaml").write_text("plugins:\n  - broken_hooks\n")
+    (tmp_path / "registry.yaml").write_text("plugins:\n  - broken_hooks\n")
     env = {"PYTHONPATH": str(tmp_path)}
     run = vadbench("run", "--model", "interp", "--scorer", "mse,l1", *SMALL, cwd=tmp_path, env_extra=env)
     assert run.returncode == 0, run.stderr

@@ -1,4 +1,4 @@
-"""Plugin discovery and the catalogs: entry points, vadbench.yaml, clashes, unknown names, broken plugins."""
+"""Plugin discovery and the catalogs: entry points, registry.yaml, clashes, unknown names, broken plugins."""
 
 from __future__ import annotations
 
@@ -18,14 +18,14 @@ BUILT_IN = {
 }
 
 
-def write_project_file(tmp_path, monkeypatch, modules, source=None):
-    """A vadbench.yaml listing ``modules``; ``source`` maps a module name to its code, importable from tmp_path."""
+def write_registry_file(tmp_path, monkeypatch, modules, source=None):
+    """A registry.yaml listing ``modules``; ``source`` maps a module name to its code, importable from tmp_path."""
     for name, code in (source or {}).items():
         (tmp_path / f"{name}.py").write_text(textwrap.dedent(code))
     monkeypatch.syspath_prepend(str(tmp_path))
     listed = "\n".join(f"  - {module}" for module in modules)
-    (tmp_path / "vadbench.yaml").write_text(f"plugins:\n{listed}\n")
-    monkeypatch.setenv("VADBENCH_PROJECT", str(tmp_path / "vadbench.yaml"))
+    (tmp_path / "registry.yaml").write_text(f"plugins:\n{listed}\n")
+    monkeypatch.setenv("VADBENCH_REGISTRY", str(tmp_path / "registry.yaml"))
 
 
 @pytest.mark.parametrize("kind", sorted(BUILT_IN))
@@ -39,8 +39,8 @@ def test_built_in_plugins_load_through_entry_points_without_failures(fresh_plugi
     assert loaded["vadbench_plugins.scorers"].distribution == "vadbench"
 
 
-def test_a_module_arriving_by_entry_point_and_the_project_file_is_registered_once(fresh_plugins, tmp_path, monkeypatch):
-    write_project_file(tmp_path, monkeypatch, ["vadbench_plugins.models"])
+def test_a_module_arriving_by_entry_point_and_registry_yaml_is_registered_once(fresh_plugins, tmp_path, monkeypatch):
+    write_registry_file(tmp_path, monkeypatch, ["vadbench_plugins.models"])
     assert plugin_host.catalog("model").get("interp").plugin == "vadbench_plugins.models"
     modules = [info.module for info in plugin_host.host().plugins]
     assert modules.count("vadbench_plugins.models") == 1
@@ -54,7 +54,7 @@ def test_unknown_name_lists_the_valid_ones(fresh_plugins):
 
 
 def test_name_clash_names_both_plugins(fresh_plugins, tmp_path, monkeypatch):
-    write_project_file(tmp_path, monkeypatch, ["clashing_plugin"], {"clashing_plugin": """
+    write_registry_file(tmp_path, monkeypatch, ["clashing_plugin"], {"clashing_plugin": """
         from vadbench import hookimpl
 
         @hookimpl
@@ -79,13 +79,13 @@ def test_one_plugin_registers_all_its_components_or_none(fresh_plugins):
 
 @pytest.mark.parametrize("body", ["import sys\nsys.exit(3)\n", "raise SystemExit('bye')\n"])
 def test_a_plugin_that_exits_at_import_is_reported(fresh_plugins, tmp_path, monkeypatch, body):
-    write_project_file(tmp_path, monkeypatch, ["exiting_plugin"], {"exiting_plugin": body})
+    write_registry_file(tmp_path, monkeypatch, ["exiting_plugin"], {"exiting_plugin": body})
     assert "SystemExit" in {info.module: info.error for info in plugin_host.failures()}["exiting_plugin"]
     assert "interp" in plugin_host.catalog("model")
 
 
 def test_a_hook_that_raises_is_reported_and_the_others_run(fresh_plugins, tmp_path, monkeypatch):
-    write_project_file(tmp_path, monkeypatch, ["loud_plugin", "quiet_plugin"], {"loud_plugin": """
+    write_registry_file(tmp_path, monkeypatch, ["loud_plugin", "quiet_plugin"], {"loud_plugin": """
         from vadbench import hookimpl
 
         @hookimpl
@@ -107,14 +107,14 @@ def test_a_hook_that_raises_is_reported_and_the_others_run(fresh_plugins, tmp_pa
 
 
 def test_a_plugin_that_raises_at_import_is_reported_and_the_rest_works(fresh_plugins, tmp_path, monkeypatch):
-    write_project_file(tmp_path, monkeypatch, ["broken_plugin"], {"broken_plugin": "raise RuntimeError('boom')\n"})
+    write_registry_file(tmp_path, monkeypatch, ["broken_plugin"], {"broken_plugin": "raise RuntimeError('boom')\n"})
     failures = {info.module: info.error for info in plugin_host.failures()}
     assert "RuntimeError: boom" in failures["broken_plugin"]
     assert "interp" in plugin_host.catalog("model")
 
 
 def test_a_plugin_whose_register_hook_raises_is_reported(fresh_plugins, tmp_path, monkeypatch):
-    write_project_file(tmp_path, monkeypatch, ["half_broken"], {"half_broken": """
+    write_registry_file(tmp_path, monkeypatch, ["half_broken"], {"half_broken": """
         from vadbench import hookimpl
 
         @hookimpl
@@ -130,8 +130,8 @@ def test_entry_build_rejects_unknown_settings(fresh_plugins):
         plugin_host.catalog("model").get("interp").build(colour="red")
 
 
-def test_a_project_file_that_does_not_exist_is_a_clear_error(fresh_plugins, monkeypatch, tmp_path):
-    monkeypatch.setenv("VADBENCH_PROJECT", str(tmp_path / "missing.yaml"))
+def test_a_registry_file_that_does_not_exist_is_a_clear_error(fresh_plugins, monkeypatch, tmp_path):
+    monkeypatch.setenv("VADBENCH_REGISTRY", str(tmp_path / "missing.yaml"))
     with pytest.raises(ConfigError, match="missing.yaml"):
         plugin_host.host()
 

@@ -22,7 +22,7 @@ def build_dataset(name: str, root: Optional[Path], cfg_options: list[str]):
 
 
 def check(name: str = typer.Argument(..., help="Dataset name, e.g. avenue, stc, ubnormal, synthetic."),
-          root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder (overrides vadbench.yaml)."),
+          root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder (overrides registry.yaml)."),
           cfg_options: list[str] = typer.Option([], "--cfg-options", "-o", help=CFG_HELP)) -> None:
     """Report what a dataset root holds (videos and frames per split, abnormal frames, scenes) or what is wrong."""
     from rich.table import Table
@@ -45,7 +45,7 @@ def check(name: str = typer.Argument(..., help="Dataset name, e.g. avenue, stc, 
 
 
 def prepare(name: str = typer.Argument(..., help="Dataset name."),
-            root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder (overrides vadbench.yaml)."),
+            root: Optional[Path] = typer.Option(None, "--root", help="Dataset folder (overrides registry.yaml)."),
             cfg_options: list[str] = typer.Option([], "--cfg-options", "-o", help=CFG_HELP)) -> None:
     """Decode every video once into the frame cache (resized uint8, memory-mapped afterwards)."""
     from vadbench.components import SPLITS

@@ -32,6 +32,18 @@ def register(app: typer.Typer) -> None:
             for entry in catalogs[kind].entries():
                 row = [kind, entry.name, entry.plugin, entry.description]
                 if settings:
-                    row.append(", ".join(f"{k}={v!r}" for k, v in entry.settings.items()))
+                    row.append(_settings_cell(entry))
                 components.add_row(*row)
         console.print(components)
+
+
+def _settings_cell(entry) -> str:
+    """The entry's settings and defaults, or why they cannot be read (its module fails to import)."""
+    from rich.markup import escape
+
+    from vadbench.errors import ConfigError
+
+    try:
+        return escape(", ".join(f"{key}={value!r}" for key, value in entry.settings.items()))
+    except ConfigError as error:
+        return f"[red]{escape(str(error))}[/]"

@@ -65,7 +65,7 @@ class UBnormalDataset(FileDataset):
     def _list(self, split: str) -> list[Video]:
         if not self.root.is_dir():
             raise DatasetError(f"UBnormal root {self.root} is not a folder; set dataset.ubnormal.root, "
-                               "VADBENCH_UBNORMAL_ROOT or vadbench.yaml defaults.dataset.ubnormal.root")
+                               "VADBENCH_UBNORMAL_ROOT or registry.yaml defaults.dataset.ubnormal.root")
         kinds = ("normal",) if split == "train" and self.train == "normal" else ("abnormal", "normal")
         videos = []
         for kind in kinds:

@@ -1,5 +1,6 @@
-"""The project file ``vadbench.yaml``: plugin modules to load besides the installed ones, and per-component
-default settings (e.g. where a dataset lives on this machine)."""
+"""``registry.yaml``: plugin modules to load besides the installed entry points, and per-component default
+settings (e.g. where a dataset lives on this machine). "Registry" in vadbench names this file only; the
+components themselves are in ``vadbench.catalog``."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from typing import Any
 
 from vadbench.errors import ConfigError
 
-FILE_NAME = "vadbench.yaml"
-ENVIRONMENT = "VADBENCH_PROJECT"
+FILE_NAME = "registry.yaml"
+ENVIRONMENT = "VADBENCH_REGISTRY"
 
 
-def project_file() -> Path | None:
-    """The project file in use: ``$VADBENCH_PROJECT``, else ``./vadbench.yaml`` if it exists."""
+def registry_file() -> Path | None:
+    """The registry file in use: ``$VADBENCH_REGISTRY``, else ``./registry.yaml`` if it exists."""
     explicit = os.environ.get(ENVIRONMENT)
     if explicit:
         path = Path(explicit)
@@ -25,9 +26,9 @@ def project_file() -> Path | None:
     return local if local.is_file() else None
 
 
-def read_project_file() -> dict[str, Any]:
-    """The parsed project file (empty when there is none)."""
-    path = project_file()
+def read_registry_file() -> dict[str, Any]:
+    """The parsed registry file (empty when there is none)."""
+    path = registry_file()
     if path is None:
         return {}
     import yaml
@@ -42,13 +43,13 @@ def read_project_file() -> dict[str, Any]:
 
 
 def plugin_modules() -> list[str]:
-    """The module paths the project file lists under ``plugins``."""
-    return list(read_project_file().get("plugins") or [])
+    """The module paths the registry file lists under ``plugins``."""
+    return list(read_registry_file().get("plugins") or [])
 
 
 def default_settings(kind: str, name: str) -> dict[str, Any]:
-    """The project file's ``defaults.<kind>.<name>`` settings, plus ``$VADBENCH_<NAME>_ROOT`` for datasets."""
-    defaults = dict(((read_project_file().get("defaults") or {}).get(kind) or {}).get(name) or {})
+    """The registry file's ``defaults.<kind>.<name>`` settings, plus ``$VADBENCH_<NAME>_ROOT`` for datasets."""
+    defaults = dict(((read_registry_file().get("defaults") or {}).get(kind) or {}).get(name) or {})
     if kind == "dataset":
         root = os.environ.get(f"VADBENCH_{name.upper().replace('-', '_')}_ROOT")
         if root:

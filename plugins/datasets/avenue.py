@@ -60,7 +60,7 @@ class AvenueDataset(FileDataset):
         'Avenue Dataset/' and 'ground_truth_demo/') and a 'ground_truth_demo/' unzipped inside one of them."""
         if not self.root.is_dir():
             raise DatasetError(f"Avenue root {self.root} is not a folder; set dataset.avenue.root, "
-                               "VADBENCH_AVENUE_ROOT or vadbench.yaml defaults.dataset.avenue.root")
+                               "VADBENCH_AVENUE_ROOT or registry.yaml defaults.dataset.avenue.root")
         folders = sorted(p for p in self.root.iterdir() if p.is_dir())
         return [self.root, *folders, *(p / DEMO for p in folders if (p / DEMO).is_dir())]
 
