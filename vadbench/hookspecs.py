@@ -1,9 +1,11 @@
 """The hooks a vadbench plugin can implement: the public plugin API.
 
-Every ``register_*`` hook is called with a ``register(name, factory, *, settings=None, description="")``
-callback. ``factory(**settings)`` builds the component; ``settings`` are its defaults (JSON values), which
-``--cfg-options`` may override and which are stored with every result. Factories should import heavy
-libraries (torch) inside their body so that listing plugins stays fast.
+Every ``register_*`` hook is called with a ``register(name, target, *, description="", aliases=None)`` callback.
+``target`` is a ``"package.module:Class"`` string (imported when the component is first built, so listing plugins
+never imports torch) or the factory itself; the factory's keyword parameters, or the fields of its
+``settings_type`` dataclass, are the component's settings and their defaults (JSON values), which
+``--cfg-options`` may override and which are stored with every result (``vadbench.catalog``). ``aliases`` maps
+kind-wide option names (``"sampler.steps"``) to the component's settings.
 """
 
 from __future__ import annotations
@@ -18,27 +20,29 @@ hookimpl = HookimplMarker("vadbench")
 
 @hookspec
 def register_datasets(register: Any) -> None:
-    """Register datasets (``vadbench.components.Dataset``) with ``register(name, factory, ...)``."""
+    """Register datasets (``vadbench.components.Dataset``) with ``register(name, target, ...)``."""
 
 
 @hookspec
 def register_models(register: Any) -> None:
-    """Register models (``vadbench.components.Model``) with ``register(name, factory, ...)``."""
+    """Register models (``vadbench.components.ReconstructionModel`` or ``ScoresModel``, optionally ``Learned``) with
+    ``register(name, target, ...)``."""
 
 
 @hookspec
 def register_maskers(register: Any) -> None:
-    """Register maskers (``vadbench.components.Masker``) with ``register(name, factory, ...)``."""
+    """Register maskers (``vadbench.components.Masker``) with ``register(name, target, ...)``."""
 
 
 @hookspec
 def register_scorers(register: Any) -> None:
-    """Register frame scorers (``vadbench.components.Scorer``) with ``register(name, factory, ...)``."""
+    """Register frame scorers (``vadbench.components.Scorer``) with ``register(name, target, ...)``."""
 
 
 @hookspec
 def register_commands(cli: Any) -> None:
-    """Add commands to the ``vadbench`` typer application ``cli``."""
+    """Add commands to the ``vadbench`` typer application ``cli`` (``vadbench.cli.app.group(cli, name)`` is one of
+    its command groups)."""
 
 
 @hookspec
