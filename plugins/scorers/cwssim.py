@@ -2,7 +2,7 @@
 
 As in the reference MATLAB ``cwssim_index(img1, img2, level, or, 0, K)``: the complex steerable pyramid's
 bands at one ``level``, per band the map (2 |sum c1 c2*| + K) / (sum |c1|^2 + sum |c2|^2 + K) over a sliding
-box (valid region), pooled with a normalised Gaussian whose sigma is a quarter of the band side, then averaged
+box (valid region), pooled with a normalised Gaussian whose sigma is a quarter of the band height on both axes, then averaged
 over orientations. The bands are computed directly in the Fourier domain (one FFT per frame, the spectrum's
 centre cropped to the band size, one small inverse FFT per orientation); their frequency responses are a port
 of pyrtools' ``SteerablePyramidFreq(is_complex=True)``, which the tests use as the oracle. The spectrum and the
@@ -118,7 +118,8 @@ class CWSSIMScorer:
             self._check_size(h, w)
             corner, responses = steerable_band_responses(h, w, self.level, self.orientations)
             hb, wb = responses.shape[-2:]
-            pooling = np.outer(gaussian_taps(hb - self.window + 1, hb / 4), gaussian_taps(wb - self.window + 1, wb / 4))
+            # cwssim_index.m: fspecial('gaussian', [rows cols], M/4), one sigma (the band's height / 4) on both axes
+            pooling = np.outer(gaussian_taps(hb - self.window + 1, hb / 4), gaussian_taps(wb - self.window + 1, hb / 4))
             self._cache[key] = (corner, torch.from_numpy(responses).to(device), torch.from_numpy(pooling).to(device))
         return self._cache[key]
 

@@ -26,9 +26,10 @@ def cwssim_reference(a: np.ndarray, b: np.ndarray, level: int = 4, orientations:
         b1, b2 = bands[0][(level - 1, o)], bands[1][(level - 1, o)]
         corr = correlate2d(b1 * np.conj(b2), box, "valid")
         energy = correlate2d(np.abs(b1) ** 2 + np.abs(b2) ** 2, box, "valid")
-        side = b1.shape[0]
-        g = np.exp(-((np.arange(side - win + 1) - (side - win) / 2) ** 2) / (2 * (side / 4) ** 2))
-        pooling = np.outer(g, g) / np.outer(g, g).sum()
+        rows, cols = b1.shape
+        sigma = rows / 4  # fspecial('gaussian', [rows cols] - win + 1, M / 4): the height's quarter on both axes
+        g_rows, g_cols = (np.exp(-((np.arange(n - win + 1) - (n - win) / 2) ** 2) / (2 * sigma**2)) for n in (rows, cols))
+        pooling = np.outer(g_rows, g_cols) / np.outer(g_rows, g_cols).sum()
         values.append(((2 * np.abs(corr) / energy) * pooling).sum())
     return 1 - float(np.mean(values))
 
@@ -50,6 +51,16 @@ def test_cw_ssim_matches_the_pyrtools_reference(dtype):
     scores = CWSSIMScorer()(torch.tensor(FRAMES, dtype=dtype), torch.tensor(RECONS, dtype=dtype))
     expected = [cwssim_reference(a, b) for a, b in zip(FRAMES, RECONS)]
     np.testing.assert_allclose(scores.numpy(), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("h, w, level", [(96, 160, 3), (160, 128, 4)])
+def test_cw_ssim_matches_the_reference_on_non_square_frames(h, w, level):
+    rng = np.random.default_rng(1)
+    frames = rng.random((2, 3, h, w))
+    recons = np.clip(frames + 0.1 * rng.normal(size=frames.shape), 0, 1)
+    scores = CWSSIMScorer(level=level)(torch.tensor(frames), torch.tensor(recons))
+    expected = [cwssim_reference(a, b, level=level) for a, b in zip(frames, recons)]
+    np.testing.assert_allclose(scores.numpy(), expected, atol=1e-6)
 
 
 def test_gain_gives_the_analytic_value_and_offset_and_identity_are_free():
