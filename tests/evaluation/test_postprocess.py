@@ -40,6 +40,29 @@ def test_ends_and_gaps_renormalise_over_the_scored_frames(sigma):
     np.testing.assert_allclose(smoothed, reference_smooth(scores, sigma), rtol=1e-12, equal_nan=True)
 
 
+@pytest.mark.parametrize("boundary", ["reflect", "constant"])
+@pytest.mark.parametrize("sigma", [1.0, 3.0, 7.0])
+def test_reflect_and_constant_are_exactly_scipys_modes_on_a_fully_scored_video(boundary, sigma):
+    scores = np.random.default_rng(2).random(120)
+    np.testing.assert_allclose(smooth(scores, sigma, boundary), gaussian_filter1d(scores, sigma, mode=boundary),
+                               rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("boundary", ["renormalise", "reflect", "constant"])
+def test_the_boundary_rules_agree_away_from_the_ends_and_keep_gaps_unscored(boundary):
+    scores = np.random.default_rng(3).random(100)
+    scores[[30, 31, 32]] = np.nan
+    smoothed = smooth(scores, 2.0, boundary)
+    np.testing.assert_array_equal(np.isnan(smoothed), np.isnan(scores))
+    np.testing.assert_allclose(smoothed[12:-12], smooth(scores, 2.0)[12:-12], rtol=1e-12, equal_nan=True)
+    assert boundary == "renormalise" or not np.allclose(smoothed[:3], smooth(scores, 2.0)[:3])
+
+
+def test_an_unknown_boundary_names_the_choices():
+    with pytest.raises(ConfigError, match="renormalise, reflect, constant"):
+        smooth(np.zeros(5), 1.0, "wrap")
+
+
 def test_a_constant_video_stays_constant():
     scores = np.full(50, 4.0)
     scores[[0, 1, 20]] = np.nan

@@ -16,8 +16,8 @@ ANCHORS = np.isin(np.arange(30), [0, 1, 10, 11, 20, 21, 28, 29])
 def test_defaults_and_as_dict():
     protocol = Protocol()
     assert protocol.as_dict() == {
-        "window": 30, "stride": 15, "aggregate": "max", "unscored": "exclude", "sigma": 3.0, "normalize": False,
-        "macro_rule": "pad",
+        "window": 30, "stride": 15, "aggregate": "max", "unscored": "exclude", "sigma": 3.0,
+        "smoothing_boundary": "renormalise", "normalize": False, "macro_rule": "pad",
     }
     assert json.loads(json.dumps(Protocol(window=np.int64(16), stride=8, sigma=2).as_dict()))["sigma"] == 2.0
     assert Protocol(sigma=3) == Protocol() and hash(Protocol(sigma=3)) == hash(Protocol())

@@ -48,7 +48,8 @@ def test_each_protocol_setting_keys_the_stages_it_declares():
     protocol = Protocol()
     assert protocol.keyed_by("fit") == {"window": 30}
     assert protocol.keyed_by("infer") == {"window": 30, "stride": 15}
-    assert set(protocol.keyed_by("evaluate")) == {"aggregate", "unscored", "sigma", "normalize", "macro_rule"}
+    assert set(protocol.keyed_by("evaluate")) == {"aggregate", "unscored", "sigma", "smoothing_boundary",
+                                                "normalize", "macro_rule"}
     with pytest.raises(ValueError, match="stages: fit, infer, evaluate"):
         protocol.keyed_by("score")
 

@@ -19,7 +19,7 @@ from vadbench.checks import is_int, is_number
 from vadbench.errors import ConfigError, EvaluationError
 from vadbench.evaluation.aggregate import AGGREGATIONS, fill_nearest
 from vadbench.evaluation.metrics import MACRO_RULES, scope_metrics, video_metrics
-from vadbench.evaluation.postprocess import minmax, smooth
+from vadbench.evaluation.postprocess import BOUNDARIES, minmax, smooth
 from vadbench.evaluation.records import MetricRow
 
 UNSCORED_RULES = ("exclude", "nearest")
@@ -43,6 +43,9 @@ class Protocol:
     - ``sigma``: Gaussian smoothing per video, in frames (0 = none). 3 is the value Accurate-Interpretable-VAD
       uses on Avenue with the same ``gaussian_filter1d``, and lies inside the 2..6 range the thesis tried; STC and
       UBnormal results are often reported with wider kernels, so the value is stored with every result.
+    - ``smoothing_boundary``: what lies beyond a video's ends when smoothing: "renormalise" (nothing; the default),
+      "reflect" (scipy's default, as Accurate-Interpretable-VAD) or "constant" (zeros, as the UBnormal script's
+      commented-out line); see ``postprocess.smooth``.
     - ``normalize``: per-video min-max normalisation after smoothing (changes micro AUC, never macro AUC).
     - ``macro_rule``: single-class videos in macro AUC: "pad" (the official UBnormal script) or "skip".
     """
@@ -52,6 +55,7 @@ class Protocol:
     aggregate: str = _setting("max", "evaluate")
     unscored: str = _setting("exclude", "evaluate")
     sigma: float = _setting(3.0, "evaluate")
+    smoothing_boundary: str = _setting("renormalise", "evaluate")
     normalize: bool = _setting(False, "evaluate")
     macro_rule: str = _setting("pad", "evaluate")
 
@@ -66,6 +70,7 @@ class Protocol:
         _check_choice("aggregate", self.aggregate, AGGREGATIONS)
         _check_choice("unscored", self.unscored, UNSCORED_RULES)
         _check_choice("macro_rule", self.macro_rule, MACRO_RULES)
+        _check_choice("smoothing_boundary", self.smoothing_boundary, BOUNDARIES)
         if not is_number(self.sigma) or not math.isfinite(self.sigma) or self.sigma < 0:
             raise ConfigError(f"protocol.sigma must be a number of frames >= 0 (0 = no smoothing), got {self.sigma!r}")
         if not isinstance(self.normalize, bool):
@@ -166,7 +171,7 @@ def _kind_subset(videos: Sequence[VideoFrameScores], scores: dict[str, np.ndarra
 
 def _postprocess(raw: np.ndarray, protocol: Protocol) -> np.ndarray:
     scores = fill_nearest(raw) if protocol.unscored == "nearest" else raw
-    scores = smooth(scores, protocol.sigma)
+    scores = smooth(scores, protocol.sigma, protocol.smoothing_boundary)
     return minmax(scores) if protocol.normalize else scores
 
 
