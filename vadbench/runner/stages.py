@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from vadbench import stage_cache
-from vadbench.components import FitContext, Model, is_learned
+from vadbench.components import Dataset, FitContext, Masker, Model, Scorer, is_learned
 from vadbench.hashing import digest
 from vadbench.progress import notice, progress
 from vadbench.runner.jobs import Job
@@ -44,11 +44,11 @@ class LoadedWeights:
 class Components:
     """The built components of one job and what the runner knows about them."""
 
-    dataset: Any
+    dataset: Dataset
     model: Model
     shape: ReconstructionShape | ScoresShape
-    masker: Any | None
-    scorer: Any | None
+    masker: Masker | None
+    scorer: Scorer | None
     dataset_fingerprint: str
     weights: LoadedWeights = field(default_factory=LoadedWeights)
     checkpoint: Path | None = None  # given by the user: fit is skipped
