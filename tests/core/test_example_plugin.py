@@ -1,4 +1,5 @@
-"""The third-party example package, installed for real into a temporary folder, runs through the CLI."""
+"""The third-party example package, installed for real into a temporary folder, runs through the CLI (in its own
+process: the package is found through ``PYTHONPATH`` and its entry points, as a user's would be)."""
 
 from __future__ import annotations
 
@@ -22,18 +23,20 @@ def installed_example(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_example_plugin_runs_through_run_and_report(installed_example, tmp_path, vadbench):
+def test_example_plugin_runs_through_run_and_report(installed_example, tmp_path, vadbench_process):
     env = {"PYTHONPATH": str(installed_example), "COLUMNS": "200"}
-    listed = vadbench("plugins", cwd=tmp_path, env_extra=env)
+    listed = vadbench_process("plugins", cwd=tmp_path, env_extra=env)
     assert listed.returncode == 0, listed.stderr
     assert "vadbench-example" in listed.stdout and "mean-anchor" in listed.stdout and "patch-max" in listed.stdout
 
     db = f"sqlite:///{tmp_path / 'results.db'}"
-    run = vadbench("run", "--model", "mean-anchor,interp", "--scorer", "patch-max,mse", "--dataset", "synthetic",
-                   "--cfg-options", "dataset.synthetic.size=[32, 32]", "--db", db, cwd=tmp_path, env_extra=env)
+    run = vadbench_process("run", "--model", "mean-anchor,interp", "--scorer", "patch-max,mse", "--dataset",
+                           "synthetic", "--cfg-options", "dataset.synthetic.size=[32, 32]", "--db", db, cwd=tmp_path,
+                           env_extra=env)
     assert run.returncode == 0, run.stdout + run.stderr
 
-    report = vadbench("report", "--dataset", "synthetic", "--format", "json", "--db", db, cwd=tmp_path, env_extra=env)
+    report = vadbench_process("report", "--dataset", "synthetic", "--format", "json", "--db", db, cwd=tmp_path,
+                              env_extra=env)
     assert report.returncode == 0, report.stderr
     rows = json.loads(report.stdout)
     text = json.dumps(rows)

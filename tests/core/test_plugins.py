@@ -46,6 +46,39 @@ def test_a_module_arriving_by_entry_point_and_registry_yaml_is_registered_once(f
     assert modules.count("vadbench_plugins.models") == 1
 
 
+def test_each_register_hook_of_a_plugin_fills_its_own_catalog(fresh_plugins, tmp_path, monkeypatch):
+    write_registry_file(tmp_path, monkeypatch, ["every_kind_plugin"], {"every_kind_plugin": """
+        from vadbench import hookimpl
+
+        def component(kind, size=4):
+            return (kind, size)
+
+        @hookimpl
+        def register_datasets(register):
+            register("my-dataset", lambda size=4: component("dataset", size), description="a dataset")
+
+        @hookimpl
+        def register_models(register):
+            register("my-model", lambda size=4: component("model", size), description="a model")
+
+        @hookimpl
+        def register_maskers(register):
+            register("my-masker", lambda size=4: component("masker", size), description="a masker")
+
+        @hookimpl
+        def register_scorers(register):
+            register("my-scorer", lambda size=4: component("scorer", size), description="a scorer")
+    """})
+    for kind in sorted(BUILT_IN):
+        entry = plugin_host.catalog(kind).get(f"my-{kind}")
+        assert (entry.kind, entry.plugin, entry.description) == (kind, "every_kind_plugin", f"a {kind}")
+        assert entry.settings == {"size": 4} and entry.build(size=2) == (kind, 2)
+        assert BUILT_IN[kind] <= set(plugin_host.catalog(kind).names())  # beside the built-in ones
+        others = {f"my-{other}" for other in BUILT_IN if other != kind}
+        assert not others & set(plugin_host.catalog(kind).names())  # and in no other kind's catalog
+    assert not plugin_host.failures()
+
+
 def test_unknown_name_lists_the_valid_ones(fresh_plugins):
     with pytest.raises(UnknownComponentError) as caught:
         plugin_host.catalog("scorer").get("mse2")
