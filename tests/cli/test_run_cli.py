@@ -211,3 +211,25 @@ def test_a_terminated_run_is_closed_as_interrupted_and_resumes(workdir, vadbench
     assert len(stored_jobs(workdir / "results.db")) == 1  # terminated right after its first job was stored
     assert vadbench(*args, cwd=workdir, env_extra=killer.plugin_env).returncode == 0
     assert len(stored_jobs(workdir / "results.db")) == 6
+
+
+def test_run_puts_back_the_sigterm_handler_it_found(workdir, monkeypatch):
+    """Called without the ``vadbench`` fixture, which restores the handler itself and would hide a leak."""
+    import signal as signals
+
+    from typer.testing import CliRunner
+
+    from vadbench.cli.app import build_app
+
+    def mine(signum, frame):
+        pass
+
+    monkeypatch.chdir(workdir)
+    previous = signals.signal(signals.SIGTERM, mine)
+    try:
+        result = CliRunner().invoke(build_app(), ["run", "--model", "interp", "--scorer", "mse", "--dataset",
+                                                  "synthetic", *SMALL])
+        assert result.exit_code == 0, result.output
+        assert signals.getsignal(signals.SIGTERM) is mine
+    finally:
+        signals.signal(signals.SIGTERM, previous)

@@ -87,13 +87,15 @@ def register(app: typer.Typer) -> None:
             console.print(f"[green]Nothing to do:[/] all {len(the_plan.jobs)} jobs are already in the store "
                           "(use --overwrite to redo them); see `vadbench report`.")
             return
-        signal.signal(signal.SIGTERM, _interrupt)  # a terminated run is closed as "interrupted", like Ctrl-C
+        previous = signal.signal(signal.SIGTERM, _interrupt)  # a terminated run closes as "interrupted", like Ctrl-C
         try:
             run_id, outcomes = execute(the_plan, store, on_job=lambda o: console.print(_outcome_line(o)))
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/]: the run is closed as interrupted and its finished jobs are stored; "
                       "rerun the same command to resume")
             raise typer.Exit(130) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)  # an application that embeds the CLI keeps its own handler
         if not leader:
             return
         console.print(outcome_table(run_id, outcomes))
