@@ -14,7 +14,7 @@ import importlib
 import inspect
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from vadbench.errors import ConfigError, NameClashError, UnknownComponentError
 
@@ -49,6 +49,14 @@ def declared_settings(factory: Callable[..., Any]) -> dict[str, Any]:
                               "of a component needs one (or declare them in a settings_type dataclass)")
         defaults[parameter.name] = _as_json(parameter.default)
     return defaults
+
+
+def check_settings(kind: str, name: str, given: Iterable[str], known: Iterable[str]) -> None:
+    """A ConfigError naming every setting in ``given`` that ``kind`` ``name`` lacks, and the valid ones."""
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise ConfigError(f"{kind} '{name}' has no setting {', '.join(map(repr, unknown))}; "
+                          f"valid settings: {', '.join(sorted(known)) or '(none)'}")
 
 
 def _as_json(value: Any) -> Any:
@@ -95,12 +103,7 @@ class Entry:
 
     def build(self, **settings: Any) -> Any:
         """The component, with its defaults updated by ``settings`` (every key must be one of its settings)."""
-        unknown = sorted(set(settings) - set(self.settings))
-        if unknown:
-            raise ConfigError(
-                f"{self.kind} '{self.name}' has no setting {', '.join(map(repr, unknown))}; "
-                f"valid settings: {', '.join(sorted(self.settings)) or '(none)'}"
-            )
+        check_settings(self.kind, self.name, settings, self.settings)
         return self.factory(**{**self.settings, **settings})
 
 

@@ -1,5 +1,5 @@
-"""The plugin host: discovers plugins (the ``vadbench`` entry-point group and the modules registry.yaml
-``registry.yaml`` lists), calls their hooks, and fills one ``Catalog`` per component kind.
+"""The plugin host: discovers plugins (the ``vadbench`` entry-point group and the modules ``registry.yaml``
+lists), calls their hooks, and fills one ``Catalog`` per component kind.
 
 A plugin that fails to import (an exception or ``sys.exit``), whose ``register_*`` hook raises, that registers a
 name another plugin already has (built-in plugins register first and keep their names), or whose other hooks raise
@@ -19,8 +19,8 @@ from typing import Any
 import pluggy
 
 from vadbench import hookspecs
-from vadbench.registry_file import FILE_NAME, plugin_modules
 from vadbench.catalog import KINDS, Catalog, Entry
+from vadbench.registry_file import FILE_NAME, plugin_modules
 
 ENTRY_POINT_GROUP = "vadbench"
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from vadbench.catalog import KINDS
+from vadbench.catalog import KINDS, check_settings
 from vadbench.errors import ConfigError
 from vadbench.registry_file import default_settings
 
@@ -89,10 +89,7 @@ def resolve(selection: dict[str, list[str]], config: dict[str, Any] | None = Non
 def _merge(kind: str, name: str, known: dict[str, Any], layers: list[dict[str, Any]]) -> dict[str, Any]:
     merged: dict[str, Any] = {}
     for layer in layers:
-        unknown = sorted(set(layer) - set(known))
-        if unknown:
-            raise ConfigError(f"{kind} '{name}' has no setting {', '.join(map(repr, unknown))}; "
-                              f"valid settings: {', '.join(sorted(known)) or '(none)'}")
+        check_settings(kind, name, layer, known)
         merged.update(layer)
     return merged
 
