@@ -16,10 +16,11 @@ import math
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from vadbench.errors import ConfigError
 from vadbench_plugins.scorers.filters import SeparableValidFilter, box_taps, gaussian_taps
-from vadbench_plugins.scorers.inputs import checked_pair, in_chunks, luma
+from vadbench_plugins.scorers.inputs import ChunkedScorer, checked_pair, luma
 
 GUARD = 1e-12  # added to numerator and denominator: two empty bands (0/0) count as identical
 
@@ -77,8 +78,13 @@ def steerable_band_responses(h: int, w: int, level: int, orientations: int) -> t
     return (int(corner[0]), int(corner[1])), (-1j) ** order * response * angular
 
 
-class CWSSIMScorer:
-    """1 - CW-SSIM ``n`` of the luma of frames and reconstructions."""
+class CWSSIMScorer(ChunkedScorer):
+    """1 - CW-SSIM ``n`` of the luma of frames and reconstructions.
+
+    Error map ``n h w``: 1 - the CW-SSIM index map averaged over orientations, at the band's resolution (the band
+    is ``h/2^(level-1)`` wide): over the box filter's valid region, its edge values replicated back to the band's
+    size so that it stays aligned with the frame, then resized bilinearly to ``h w``. The pooling Gaussian weights
+    the score; the map is unweighted."""
 
     name = "cw-ssim"
 
@@ -95,13 +101,14 @@ class CWSSIMScorer:
         self.box = SeparableValidFilter(box_taps(window))
         self._cache: dict[tuple, tuple] = {}
 
-    def __call__(self, frames: torch.Tensor, reconstructions: torch.Tensor) -> torch.Tensor:
+    def _inputs(self, frames: torch.Tensor, reconstructions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x, y = checked_pair(self.name, frames, reconstructions)
-        return in_chunks(self._score, luma(x.double()), luma(y.double())).float()
+        return luma(x.double()), luma(y.double())
 
-    def _score(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """``x``, ``y``: luma ``n h w`` (float64) -> 1 - CW-SSIM ``n``."""
-        (top, left), responses, pooling = self._prepared(*x.shape[-2:], x.device)
+    def _index_maps(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """``x``, ``y``: luma ``n h w`` (float64) -> the CW-SSIM index map per orientation, ``n o hb' wb'`` over
+        the box filter's valid region of the band."""
+        (top, left), responses, _ = self._prepared(*x.shape[-2:], x.device)
         hb, wb = responses.shape[-2:]
         spectrum = torch.fft.fftshift(torch.fft.fft2(torch.stack([x, y])), dim=(-2, -1))
         spectrum = spectrum[..., top:top + hb, left:left + wb]
@@ -109,8 +116,15 @@ class CWSSIMScorer:
         correlation = bands[0] * bands[1].conj()
         energy = bands.real.square().sum(0) + bands.imag.square().sum(0)
         corr_re, corr_im, energy = self.box(torch.stack([correlation.real, correlation.imag, energy])).unbind(0)
-        index_map = (2 * torch.hypot(corr_re, corr_im) + self.k + GUARD) / (energy + self.k + GUARD)
-        return ((1 - index_map) * pooling).sum(dim=(-2, -1)).mean(dim=-1)
+        return (2 * torch.hypot(corr_re, corr_im) + self.k + GUARD) / (energy + self.k + GUARD)
+
+    def _score(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        _, _, pooling = self._prepared(*x.shape[-2:], x.device)
+        return ((1 - self._index_maps(x, y)) * pooling).sum(dim=(-2, -1)).mean(dim=-1)
+
+    def _map(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        local = self.box.pad_back(1 - self._index_maps(x, y).mean(dim=1))  # n hb wb
+        return F.interpolate(local[:, None], size=x.shape[-2:], mode="bilinear", align_corners=False)[:, 0]
 
     def _prepared(self, h: int, w: int, device: torch.device) -> tuple:
         key = (h, w, device)

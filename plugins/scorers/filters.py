@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 
 def gaussian_taps(size: int, sigma: float) -> np.ndarray:
@@ -63,3 +64,9 @@ class SeparableValidFilter:
             )
         left, right = self._matrices[key]
         return left @ (x @ right)
+
+    def pad_back(self, maps: torch.Tensor) -> torch.Tensor:
+        """A map over the valid region back at the input's size, ``n h' w'`` -> ``n (h' + k - 1) (w' + k - 1)``
+        (or ``n c h' w'`` likewise): its edge values replicated over the border the filter cropped."""
+        before, after = (self.size - 1) // 2, self.size // 2
+        return F.pad(maps, (before, after, before, after), mode="replicate")

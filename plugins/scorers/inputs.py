@@ -1,4 +1,5 @@
-"""Input checks shared by the frame scorers: one clear error for a malformed (frames, reconstructions) pair."""
+"""Input checks shared by the frame scorers (one clear error for a malformed (frames, reconstructions) pair), and
+the base of the scorers that work a few frames at a time."""
 
 from __future__ import annotations
 
@@ -39,10 +40,24 @@ def luma(frames: torch.Tensor) -> torch.Tensor:
 
 
 def in_chunks(score, frames: torch.Tensor, reconstructions: torch.Tensor) -> torch.Tensor:
-    """``score`` applied to a few frames at a time, concatenated to ``n``: 8 on CPU, where intermediates that
-    stay in cache run faster (1.5-2x measured for SSIM), 256 on an accelerator (bounds the memory of the
-    filtered moments)."""
+    """``score`` applied to a few frames at a time, its results (scores ``n`` or maps ``n h w``) concatenated:
+    8 frames on CPU, where intermediates that stay in cache run faster (1.5-2x measured for SSIM), 256 on an
+    accelerator (bounds the memory of the filtered moments)."""
     size = 8 if frames.device.type == "cpu" else 256
     if len(frames) <= size:
         return score(frames, reconstructions)
     return torch.cat([score(frames[i:i + size], reconstructions[i:i + size]) for i in range(0, len(frames), size)])
+
+
+class ChunkedScorer:
+    """Base of the scorers whose score ``n`` and error map ``n h w`` come from the same per-pixel work, done a few
+    frames at a time (``in_chunks``). Subclasses define ``_inputs`` (check the pair, return the working tensors),
+    ``_score`` and ``_map`` (a chunk of those tensors -> its scores, its maps)."""
+
+    def __call__(self, frames: torch.Tensor, reconstructions: torch.Tensor) -> torch.Tensor:
+        """float ``n c h w`` pairs -> float32 scores ``n``."""
+        return in_chunks(self._score, *self._inputs(frames, reconstructions)).float()
+
+    def error_map(self, frames: torch.Tensor, reconstructions: torch.Tensor) -> torch.Tensor:
+        """float ``n c h w`` pairs -> float32 error maps ``n h w`` (the subclass's docstring says which map)."""
+        return in_chunks(self._map, *self._inputs(frames, reconstructions)).float()

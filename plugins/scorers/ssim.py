@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from vadbench.errors import ConfigError
 from vadbench_plugins.scorers.filters import SeparableValidFilter, gaussian_taps
-from vadbench_plugins.scorers.inputs import checked_pair, in_chunks
+from vadbench_plugins.scorers.inputs import ChunkedScorer, checked_pair
 
 MS_SSIM_WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 
@@ -36,8 +36,11 @@ def ssim_maps(x: torch.Tensor, y: torch.Tensor, window: SeparableValidFilter, c1
     return luminance, contrast_structure
 
 
-class SSIMScorer:
-    """1 - SSIM ``n``: the mean SSIM map per channel, averaged over channels."""
+class SSIMScorer(ChunkedScorer):
+    """1 - SSIM ``n``: the mean SSIM map per channel, averaged over channels.
+
+    Error map ``n h w``: 1 - the SSIM map averaged over channels on the valid region, its edge values replicated
+    over the ``(win_size - 1) / 2``-pixel border; its mean over the valid region is the score."""
 
     name = "ssim"
 
@@ -45,7 +48,7 @@ class SSIMScorer:
         self.window = _window(self.name, win_size, sigma, k1, k2)
         self.c1, self.c2 = k1**2, k2**2
 
-    def __call__(self, frames: torch.Tensor, reconstructions: torch.Tensor) -> torch.Tensor:
+    def _inputs(self, frames: torch.Tensor, reconstructions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x, y = checked_pair(self.name, frames, reconstructions)
         h, w = x.shape[-2:]
         if not self.window.fits(h, w):
@@ -54,11 +57,18 @@ class SSIMScorer:
                 f"ssim's {k}x{k} window does not fit {h}x{w} frames; lower scorer.ssim.win_size to at most "
                 f"{min(h, w) - (min(h, w) + 1) % 2} or score at a higher resolution"
             )
-        return in_chunks(self._score, x, y).float()
+        return x, y
+
+    def _similarity(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The SSIM map ``n c h' w'`` over the valid region."""
+        luminance, contrast_structure = ssim_maps(x, y, self.window, self.c1, self.c2)
+        return luminance * contrast_structure
 
     def _score(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        luminance, contrast_structure = ssim_maps(x, y, self.window, self.c1, self.c2)
-        return 1 - (luminance * contrast_structure).mean(dim=(1, 2, 3))
+        return 1 - self._similarity(x, y).mean(dim=(1, 2, 3))
+
+    def _map(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return self.window.pad_back(1 - self._similarity(x, y).mean(dim=1))
 
 
 def downsample(x: torch.Tensor) -> torch.Tensor:
@@ -71,11 +81,17 @@ def downsample(x: torch.Tensor) -> torch.Tensor:
     return (x[..., 0::2, 0::2] + x[..., 1::2, 0::2] + x[..., 0::2, 1::2] + x[..., 1::2, 1::2]) / 4
 
 
-class MSSSIMScorer:
+class MSSSIMScorer(ChunkedScorer):
     """1 - MS-SSIM ``n`` = 1 - mean over channels of prod_j cs_j^w_j * ssim_M^w_M.
 
     ``scales`` = M <= 5 uses the first M published weights, renormalised to sum 1 when M < 5. As in
-    pytorch-msssim, negative cs and ssim values are clamped at 0 before the fractional powers."""
+    pytorch-msssim, negative cs and ssim values are clamped at 0 before the fractional powers.
+
+    Error map ``n h w``: the usual local MS-SSIM map, 1 - the product of the upsampled per-scale maps, averaged over
+    channels. Each scale's map (cs, at the coarsest scale luminance * cs) is clamped at 0 and raised to the scale's
+    weight, its edge values replicated from the valid region back to the scale's size (so that a coarse scale's
+    small valid region is not stretched over the frame), and resized bilinearly to ``h w``. Its mean is close to,
+    not equal to, the score (the mean of a product is not the product of the means)."""
 
     name = "ms-ssim"
 
@@ -94,25 +110,37 @@ class MSSSIMScorer:
         """The smallest frame side whose coarsest scale still holds the window."""
         return (self.win_size - 1) * 2 ** (self.scales - 1) + 1
 
-    def __call__(self, frames: torch.Tensor, reconstructions: torch.Tensor) -> torch.Tensor:
+    def _inputs(self, frames: torch.Tensor, reconstructions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x, y = checked_pair(self.name, frames, reconstructions)
         h, w = x.shape[-2:]
         if min(h, w) < self.min_side():
             self._too_small(h, w)
-        return in_chunks(self._score, x, y).float()
+        return x, y
 
-    def _score(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        factors = []
+    def _scale_maps(self, x: torch.Tensor, y: torch.Tensor) -> list[torch.Tensor]:
+        """Per scale the map whose mean enters the index, ``n c h_j' w_j'`` over the scale's valid region: cs at
+        the finer scales, luminance * cs at the coarsest."""
+        maps = []
         for scale in range(self.scales):
             luminance, contrast_structure = ssim_maps(x, y, self.window, self.c1, self.c2)
             if scale < self.scales - 1:
-                factors.append(contrast_structure.mean(dim=(2, 3)))
+                maps.append(contrast_structure)
                 x, y = downsample(x), downsample(y)
             else:
-                factors.append((luminance * contrast_structure).mean(dim=(2, 3)))
+                maps.append(luminance * contrast_structure)
+        return maps
+
+    def _score(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        factors = torch.stack([m.mean(dim=(2, 3)) for m in self._scale_maps(x, y)])  # scales n c
         weights = torch.tensor(self.weights, dtype=x.dtype, device=x.device)
-        per_channel = torch.stack(factors).clamp_min(0).pow(weights[:, None, None]).prod(dim=0)  # n c
+        per_channel = factors.clamp_min(0).pow(weights[:, None, None]).prod(dim=0)  # n c
         return 1 - per_channel.mean(dim=1)
+
+    def _map(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        size = x.shape[-2:]
+        local = [F.interpolate(self.window.pad_back(m.clamp_min(0).pow(weight)), size=size, mode="bilinear",
+                               align_corners=False) for m, weight in zip(self._scale_maps(x, y), self.weights)]
+        return 1 - torch.stack(local).prod(dim=0).mean(dim=1)
 
     def _too_small(self, h: int, w: int) -> None:
         side = min(h, w)

@@ -11,7 +11,8 @@ same blobs, score = the W-weighted mean of d in grey levels.
 
 Elementwise work runs on the frames' device; the labelling and the per-blob sums run on the host with
 ``scipy.ndimage.label`` (one call per batch, in-plane 8-connectivity) and ``np.bincount`` in float64, so a CUDA
-batch moves one bool mask and the errors of its active pixels to the host, and ``n`` scores back.
+batch moves one bool mask and the errors of its active pixels to the host, and ``n`` scores back (the error map:
+the mask to the host and the blob weights ``n h w`` back).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from vadbench.data.objects import IN_PLANE_8
 from vadbench.errors import ConfigError
 from vadbench_plugins.scorers.inputs import checked_pair
 
@@ -30,9 +32,17 @@ WEIGHTS = {
     "area-log": lambda area: area * np.log(area),  # the thesis code's area * ln(area)
     "one": lambda area: np.ones_like(area),
 }
-# Connect pixels to their 8 neighbours within a frame and never across frames of the batch.
-IN_PLANE_8 = np.zeros((3, 3, 3), dtype=bool)
-IN_PLANE_8[1] = True
+
+
+def _blobs(active: np.ndarray, min_area: int, weight: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The 8-connected blobs of ``active`` (bool ``n h w``): the blob id of each active pixel in row-major order
+    (``k``, ids from 1), and per id (0 = background) the area A and the weight w (0 below ``min_area``)."""
+    labels, count = ndimage.label(active, structure=IN_PLANE_8)
+    blob_of_pixel = labels[active]
+    areas = np.bincount(blob_of_pixel, minlength=count + 1).astype(np.float64)
+    weights = np.where(areas >= min_area, WEIGHTS[weight](np.maximum(areas, 1)), 0.0)
+    weights[0] = 0.0  # background
+    return blob_of_pixel, areas, weights
 
 
 def blob_scores(active: np.ndarray, errors: np.ndarray, min_area: int, weight: str) -> np.ndarray:
@@ -40,23 +50,32 @@ def blob_scores(active: np.ndarray, errors: np.ndarray, min_area: int, weight: s
     ``active`` (bool ``n h w``) with area A_k >= ``min_area``, where E_k sums ``errors`` over the blob;
     ``errors`` holds the error of each active pixel in row-major order (``error[active]``). 0 without blobs.
 
-    This equals sum(W * error) / sum(W) with W = w_k on blob k, without building the weight map."""
-    labels, count = ndimage.label(active, structure=IN_PLANE_8)
-    blob_of_pixel = labels[active]
-    areas = np.bincount(blob_of_pixel, minlength=count + 1).astype(np.float64)
-    error_sums = np.bincount(blob_of_pixel, weights=errors, minlength=count + 1)
-    frame_of_blob = np.zeros(count + 1, dtype=np.intp)
+    This equals sum(W * error) / sum(W) with W = w_k on blob k (``blob_weights``), without building W."""
+    blob_of_pixel, areas, weights = _blobs(active, min_area, weight)
+    error_sums = np.bincount(blob_of_pixel, weights=errors, minlength=len(areas))
+    frame_of_blob = np.zeros(len(areas), dtype=np.intp)
     frame_of_blob[blob_of_pixel] = np.nonzero(active)[0]
-    weights = np.where(areas >= min_area, WEIGHTS[weight](np.maximum(areas, 1)), 0.0)
-    weights[0] = 0.0  # background
     n = len(active)
     numerator = np.bincount(frame_of_blob, weights=weights * error_sums, minlength=n)
     denominator = np.bincount(frame_of_blob, weights=weights * areas, minlength=n)
     return np.divide(numerator, denominator, out=np.zeros(n), where=denominator > 0)
 
 
+def blob_weights(active: np.ndarray, min_area: int, weight: str) -> np.ndarray:
+    """The blob weight map W ``n h w`` (float64) of ``active`` (bool ``n h w``): w_k on the pixels of each blob k
+    with area >= ``min_area``, 0 elsewhere."""
+    blob_of_pixel, _, weights = _blobs(active, min_area, weight)
+    weight_map = np.zeros(active.shape)
+    weight_map[active] = weights[blob_of_pixel]
+    return weight_map
+
+
 class WMSEScorer:
-    """The blob-weighted score ``n`` (see the module docstring for both variants)."""
+    """The blob-weighted score ``n`` (see the module docstring for both variants).
+
+    Error map ``n h w``: W * delta2 * (h w) / sum(W) per frame, with delta2 the variant's per-pixel error (the RGB
+    mean of (x - x_hat)^2, or d in grey levels), 0 everywhere in a frame without a surviving blob; its mean over
+    pixels is the score."""
 
     name = "wmse"
 
@@ -73,14 +92,27 @@ class WMSEScorer:
         self.tau, self.min_area, self.weight, self.variant = float(tau), min_area, weight, variant
 
     def __call__(self, frames: torch.Tensor, reconstructions: torch.Tensor) -> torch.Tensor:
+        active, errors = self._active_errors(frames, reconstructions)
+        scores = blob_scores(active.cpu().numpy(), errors.double().cpu().numpy(), self.min_area, self.weight)
+        return torch.from_numpy(scores).to(device=active.device, dtype=torch.float32)
+
+    def error_map(self, frames: torch.Tensor, reconstructions: torch.Tensor) -> torch.Tensor:
+        """W * delta2 / mean(W) per frame, ``n h w`` (see the class docstring)."""
+        active, errors = self._active_errors(frames, reconstructions)
+        weights = torch.from_numpy(blob_weights(active.cpu().numpy(), self.min_area, self.weight)).to(errors)
+        mean_weight = weights.mean(dim=(1, 2), keepdim=True)  # sum(W) / (h w)
+        weights = weights / mean_weight.where(mean_weight > 0, 1.0)
+        error_map = torch.zeros_like(weights)
+        error_map[active] = weights[active] * errors
+        return error_map.float()
+
+    def _active_errors(self, frames: torch.Tensor, reconstructions: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The active pixels, bool ``n h w``, and the variant's per-pixel error on them, ``k`` in row-major order."""
         x, y = checked_pair(self.name, frames, reconstructions)
         if self.variant == "thesis":
             difference = x - y  # mean_c x - mean_c x_hat = mean_c (x - x_hat)
             active = difference.mean(dim=1).abs() >= self.tau
-            errors = difference.movedim(1, -1)[active].square().mean(dim=-1)
-        else:
-            grey = (torch.round(x * 255) - torch.round(y * 255)).abs().mean(dim=1)
-            active = grey > round(255 * self.tau, 3)
-            errors = grey[active]
-        scores = blob_scores(active.cpu().numpy(), errors.double().cpu().numpy(), self.min_area, self.weight)
-        return torch.from_numpy(scores).to(device=x.device, dtype=torch.float32)
+            return active, difference.movedim(1, -1)[active].square().mean(dim=-1)
+        grey = (torch.round(x * 255) - torch.round(y * 255)).abs().mean(dim=1)
+        active = grey > round(255 * self.tau, 3)
+        return active, grey[active]

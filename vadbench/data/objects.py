@@ -6,6 +6,11 @@ import numpy as np
 
 Box = tuple[int, int, int, int, int]  # (frame, x_min, y_min, x_max, y_max), inclusive pixels
 
+# ``scipy.ndimage.label``'s structure for a stack of frames ``f h w``: a pixel's 8 neighbours in its frame, none in
+# the frames before or after, so one call labels every frame on its own.
+IN_PLANE_8 = np.zeros((3, 3, 3), dtype=bool)
+IN_PLANE_8[1] = True
+
 
 def object_boxes(object_map: np.ndarray, object_id: int, frames: np.ndarray | None = None) -> tuple[Box, ...]:
     """The bounding box of every pixel of ``object_id`` in each frame where it is visible.
