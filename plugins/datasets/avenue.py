@@ -13,26 +13,77 @@ Frames variant::
 Frame-level ground truth ``gt``: "masks" (a frame is abnormal iff its volLabel mask has a nonzero pixel; 3,712
 abnormal test frames; videos 08 and 18 entirely abnormal) or "intervals" (``avenue.mat``, 1-based inclusive;
 3,867 abnormal frames; the labels of FFP, MNAD and MA-PDM).
+
+The archives have no object tracks; the ``tracks`` setting names a folder of MERL's Street-Scene-style region files
+(``StreetSceneTracks``) that RBDC and TBDC need.
 """
 
 from __future__ import annotations
 
 import functools
+import math
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.io
 
-from vadbench.components import Video
+from vadbench.components import Track, Video
 from vadbench.data.resize import resize_labels
 from vadbench.errors import ConfigError, DatasetError
 from vadbench_plugins.datasets.base import FileDataset, natural_str, require, source_count
+from vadbench_plugins.datasets.track_folder import Region, TrackFolder, integer, number, text_rows
 
 GT_CHOICES = ("masks", "intervals")
 LAYOUTS = ("auto", "videos", "frames")
 SPLIT_FOLDERS = {"train": "training", "test": "testing"}
 DEMO = "ground_truth_demo"  # its testing_videos/ are demo copies, never the test set
+TRACK_FILE = re.compile(r"^(?:Test(\d+)_gt|(\d+))\.txt$")
+STREET_SCENE_COLUMNS = "filename track_id x_center y_center width height"
+
+
+class StreetSceneTracks(TrackFolder):
+    """MERL's Street-Scene-style Avenue region files (merl.com/demos/video-anomaly-detection), one per test video,
+    ``Test<N>_gt.txt`` or ``<N>.txt`` (matched by the number N): whitespace-separated rows ``<filename> <track_id>
+    <x_center> <y_center> <width> <height>``, the file name being the 1-based frame (``0001.jpg``).
+
+    Converted as the AED evaluation's reader of these files: frame = number - 1, x1 = floor(xc - w / 2),
+    y1 = floor(yc - h / 2), x2 = ceil(x1 + w), y2 = ceil(y1 + h) (from the floored x1, y1), every coordinate then
+    clipped to the source frame (640x360 for Avenue; the reader clips x1, y1 below and x2, y2 above, which is the
+    same for any region that overlaps the frame)."""
+
+    naming = "Test<N>_gt.txt or <N>.txt, e.g. Test001_gt.txt"
+    origin = "the Avenue region annotations of merl.com/demos/video-anomaly-detection"
+
+    def file_key(self, name: str) -> int | None:
+        match = TRACK_FILE.match(name)
+        return None if match is None else int(match.group(1) or match.group(2))
+
+    def video_key(self, video: Video) -> int:
+        return int(video.id)
+
+    def expected(self, video: Video) -> str:
+        return f"Test{int(video.id):03d}_gt.txt"
+
+    def regions(self, path: Path, shape: tuple[int, int]) -> Iterator[tuple[int, Region]]:
+        height, width = shape
+        for line, (name, track, *values) in text_rows(path, None, STREET_SCENE_COLUMNS):
+            stem = Path(name).stem
+            if not stem.isdigit():
+                raise DatasetError(f"{path} line {line}: {name!r} is not a frame file name such as 0001.jpg; "
+                                   "fix the row")
+            x_center, y_center, w, h = (number(path, line, value) for value in values)
+            x1, y1 = math.floor(x_center - w / 2), math.floor(y_center - h / 2)
+            x2, y2 = math.ceil(x1 + w), math.ceil(y1 + h)
+            box = (_clip(x1, width), _clip(y1, height), _clip(x2, width), _clip(y2, height))
+            yield line, (integer(path, line, track), int(stem) - 1, *box)
+
+
+def _clip(value: int, length: int) -> int:
+    """A coordinate clipped to the pixels 0 .. length - 1."""
+    return min(max(value, 0), length - 1)
 
 
 class AvenueDataset(FileDataset):
@@ -41,7 +92,7 @@ class AvenueDataset(FileDataset):
     name = "avenue"
 
     def __init__(self, root: Any = "data/avenue", size: Any = (128, 128), gt: str = "masks",
-                 layout: str = "auto", trim: bool = False) -> None:
+                 layout: str = "auto", trim: bool = False, tracks: str = "") -> None:
         super().__init__(root, size, trim)
         if gt not in GT_CHOICES:
             raise ConfigError(f"dataset.avenue.gt must be one of {', '.join(GT_CHOICES)}, got {gt!r}")
@@ -49,6 +100,7 @@ class AvenueDataset(FileDataset):
             raise ConfigError(f"dataset.avenue.layout must be one of {', '.join(LAYOUTS)}, got {layout!r}")
         self.gt, self.layout = gt, layout
         self._volume = functools.lru_cache(maxsize=4)(self._read_volume)
+        self.track_folder = StreetSceneTracks(self.name, tracks) if tracks else None
 
     def _settings(self) -> dict[str, Any]:
         return {**super()._settings(), "gt": self.gt, "layout": self.resolved_layout()}
@@ -192,16 +244,21 @@ class AvenueDataset(FileDataset):
         folder = self._find("testing_label_mask")
         return sorted(folder.glob("*_label.mat")) if folder else []
 
+    def _test_labels(self, video: Video) -> np.ndarray:
+        """The frame labels of a test video under the ``gt`` setting (before ``trim``)."""
+        return self._volume(video)[0] if self.gt == "masks" else self._interval_labels(video)
+
     def labels(self, video: Video) -> np.ndarray:
         if video.split != "test":
             return np.zeros(video.num_frames, np.uint8)
-        truth = self._volume(video)[0] if self.gt == "masks" else self._interval_labels(video)
-        return self._usable(video, truth)
+        return self._usable(video, self._test_labels(video))
 
     def masks(self, video: Video) -> np.ndarray | None:
         if video.split != "test" or self._find("testing_label_mask") is None:
             return None
         return self._usable(video, self._volume(video)[1])
 
-    def tracks(self, video: Video) -> None:
-        return None  # the official archives have no object tracks
+    def tracks(self, video: Video) -> list[Track] | None:
+        """The test video's abnormal tracks from the ``tracks`` folder (``StreetSceneTracks``), one per track id,
+        regions scaled from the decoded source frame size; None when ``tracks`` is unset (the archives have none)."""
+        return self._folder_tracks(video, self._test_labels)

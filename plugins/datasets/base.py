@@ -5,17 +5,18 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from vadbench.components import SPLITS, CheckReport, Video
+from vadbench.components import SPLITS, CheckReport, Track, Video
 from vadbench.data.cache import FrameCache
 from vadbench.hashing import digest, files_digest
 from vadbench.data.resize import resize_frame
-from vadbench.data.video import (decodable_frames, frame_files, image_files, natural_key, read_images, read_video,
-                                 video_info)
+from vadbench.data.video import (decodable_frames, frame_files, frame_shape, image_files, natural_key, read_images,
+                                 read_video, video_info)
 from vadbench.errors import ConfigError, DatasetError
+from vadbench_plugins.datasets.track_folder import TrackFolder
 
 
 def frame_size(name: str, size: Any) -> tuple[int, int]:
@@ -86,6 +87,15 @@ class CachedDataset(ABC):
         """Ground truth ``f ...`` cut to the frames when ``trim`` is set (which needs the decoded count)."""
         return truth[:len(self.frames(video))] if self.trim else truth
 
+    def _usable_tracks(self, video: Video, tracks: list[Track]) -> list[Track]:
+        """Tracks cut to the frames when ``trim`` is set: regions past the last frame dropped, and the tracks that
+        start past it."""
+        if not self.trim:
+            return tracks
+        count = len(self.frames(video))
+        return [replace(track, end=min(track.end, count - 1), boxes=tuple(b for b in track.boxes if b[0] < count))
+                for track in tracks if track.start < count]
+
 
 class FileDataset(CachedDataset):
     """A dataset read from a ``root`` folder: video files or frame folders, listed once per split."""
@@ -97,6 +107,7 @@ class FileDataset(CachedDataset):
         self._fingerprint: str | None = None
         self._keys: dict[str, str] = {}
         self._lengths: dict[str, int | None] = {}
+        self.track_folder: TrackFolder | None = None  # the folder a ``tracks`` setting names, where there is one
 
     @abstractmethod
     def _list(self, split: str) -> list[Video]:
@@ -108,7 +119,8 @@ class FileDataset(CachedDataset):
 
     @abstractmethod
     def _ground_truth_files(self) -> list[Path]:
-        """Every ground-truth file the labels, masks or tracks are read from."""
+        """Every ground-truth file the labels, masks or tracks are read from (``fingerprint`` adds the files of
+        ``track_folder`` itself)."""
 
     def _settings(self) -> dict[str, Any]:
         """The settings that shape frames or labels (recorded in the fingerprint)."""
@@ -149,8 +161,8 @@ class FileDataset(CachedDataset):
         if self._fingerprint is None:
             sources = [video.source for split in SPLITS for video in self._listed(split)]
             files = [f for s in map(Path, sources) for f in (image_files(s) if s.is_dir() else [s])]
-            self._fingerprint = digest([self.name, self._settings(), files_digest(files),
-                                        files_digest(self._ground_truth_files())])
+            truth = self._ground_truth_files() + (list(self.track_folder.files.values()) if self.track_folder else [])
+            self._fingerprint = digest([self.name, self._settings(), files_digest(files), files_digest(truth)])
         return self._fingerprint
 
     def check(self) -> CheckReport:
@@ -194,11 +206,13 @@ class FileDataset(CachedDataset):
         return count
 
     def _check_truth(self, video: Video, count: int | None, report: CheckReport) -> None:
-        """Read a test video's labels (adding up its abnormal frames) and compare the length of its ground truth
-        with the ``count`` of frames that decode."""
+        """Read a test video's labels (adding up its abnormal frames) and the tracks of ``track_folder``, and compare
+        the length of its ground truth with the ``count`` of frames that decode."""
         try:
             report.abnormal_frames += int(self.labels(video).sum())
             length = self._truth_length(video)
+            if self.track_folder is not None:
+                self.tracks(video)
         except DatasetError as error:
             report.problems.append(str(error))
             return
@@ -206,6 +220,17 @@ class FileDataset(CachedDataset):
             report.problems.append(
                 f"{self.name} video {video.id}: {video.source} has {count} frames that decode but its ground truth "
                 f"has {length}; extract it again, or set dataset.{self.name}.trim=true")
+
+    def _folder_tracks(self, video: Video, truth: Callable[[Video], np.ndarray]) -> list[Track] | None:
+        """The tracks ``track_folder`` holds for a video: None without the setting, [] outside the test split (whose
+        frames are all labelled normal), else the test video's file read against ``truth(video)``, its frame labels
+        before ``trim``, with regions scaled from the source frame size (read from the video itself)."""
+        if self.track_folder is None:
+            return None
+        if video.split != "test":
+            return []
+        tracks = self.track_folder.tracks(video, truth(video), frame_shape(Path(video.source)), self.frame_size)
+        return self._usable_tracks(video, tracks)
 
 
 def natural_str(text: str) -> tuple:

@@ -5,21 +5,48 @@
     testing/test_frame_mask/01_0014.npy       (uint8 f, 1 = abnormal)
     testing/test_pixel_mask/01_0014.npy       (f h w, nonzero = abnormal)
 
-The scene is the first two digits of a name, so metrics can be reported per scene.
+The scene is the first two digits of a name, so metrics can be reported per scene. The archive has no object
+tracks; the ``tracks`` setting names a folder of the AED annotations (``AEDTracks``) that RBDC and TBDC need.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vadbench.components import Video
+from vadbench.components import Track, Video
 from vadbench.data.resize import resize_labels
 from vadbench.errors import DatasetError
 from vadbench_plugins.datasets.base import FileDataset, natural_str, require, source_count
+from vadbench_plugins.datasets.track_folder import Region, TrackFolder, integer, text_rows
+
+AED_COLUMNS = "track_id,frame_idx,x_min,y_min,x_max,y_max"
+
+
+class AEDTracks(TrackFolder):
+    """The ShanghaiTech track files of lilygeorgescu/AED (``annotations/ShanghaiTech/<video>.txt``, one per abnormal
+    test video): comma-separated rows ``track_id,frame_idx,x_min,y_min,x_max,y_max`` without a header, frame_idx
+    0-based and aligned with ``test_frame_mask``, inclusive pixel coordinates of the source frames (856x480)."""
+
+    naming = "<video>.txt, e.g. 01_0014.txt"
+    origin = "github.com/lilygeorgescu/AED (annotations/ShanghaiTech/)"
+
+    def file_key(self, name: str) -> str | None:
+        return name[:-len(".txt")] if name.endswith(".txt") else None
+
+    def video_key(self, video: Video) -> str:
+        return video.id
+
+    def expected(self, video: Video) -> str:
+        return f"{video.id}.txt"
+
+    def regions(self, path: Path, shape: tuple[int, int]) -> Iterator[tuple[int, Region]]:
+        for line, fields in text_rows(path, ",", AED_COLUMNS):
+            yield line, tuple(integer(path, line, field) for field in fields)
 
 
 class STCDataset(FileDataset):
@@ -27,9 +54,11 @@ class STCDataset(FileDataset):
 
     name = "stc"
 
-    def __init__(self, root: Any = "data/shanghaitech", size: Any = (128, 128), trim: bool = False) -> None:
+    def __init__(self, root: Any = "data/shanghaitech", size: Any = (128, 128), trim: bool = False,
+                 tracks: str = "") -> None:
         super().__init__(root, size, trim)
         self._truth = functools.lru_cache(maxsize=8)(self._read_truth)
+        self.track_folder = AEDTracks(self.name, tracks) if tracks else None
 
     @functools.cached_property
     def base(self) -> Path:
@@ -84,17 +113,23 @@ class STCDataset(FileDataset):
         folders = [self.base / "testing" / name for name in ("test_frame_mask", "test_pixel_mask")]
         return sorted(p for folder in folders if folder.is_dir() for p in folder.glob("*.npy"))
 
+    def _test_labels(self, video: Video) -> np.ndarray:
+        """The frame labels of a test video as ``test_frame_mask`` has them (before ``trim``)."""
+        return self._truth(video)[0]
+
     def labels(self, video: Video) -> np.ndarray:
         if video.split != "test":
             return np.zeros(video.num_frames, np.uint8)
-        return self._usable(video, self._truth(video)[0])
+        return self._usable(video, self._test_labels(video))
 
     def masks(self, video: Video) -> np.ndarray | None:
         masks = self._truth(video)[1] if video.split == "test" else None
         return None if masks is None else self._usable(video, masks)
 
-    def tracks(self, video: Video) -> None:
-        return None  # track ground truth for STC lives outside the archive (lilygeorgescu/AED)
+    def tracks(self, video: Video) -> list[Track] | None:
+        """The test video's abnormal tracks from the ``tracks`` folder (``AEDTracks``), one per track id, regions
+        scaled from the decoded source frame size; None when ``tracks`` is unset (the archive has none)."""
+        return self._folder_tracks(video, self._test_labels)
 
 
 def _load(path: Path) -> np.ndarray:

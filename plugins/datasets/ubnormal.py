@@ -8,7 +8,7 @@ repository)::
 
 Frame labels follow ``write_frame_level_ground_truth.py``: frame f is abnormal iff some ``_tracks.txt`` row has
 start <= f <= end (0-based, inclusive). Pixel masks are the object maps restricted to those rows' objects and
-frames. Tracks read ``_new_tracks.txt`` when it exists, like ``create_tracks_for_tbdc_rbdc.py``. As in those scripts a
+frames. Tracks follow ``create_tracks_for_tbdc_rbdc.py`` (see ``UBnormalDataset.tracks``). As in those scripts a
 video has the frame count of its container header, and the map of frame i is ``'%s_%04d_gt.png' % (video, i)``:
 maps are found by number, never by position in the folder.
 """
@@ -24,7 +24,6 @@ import cv2
 import numpy as np
 
 from vadbench.components import Track, Video
-from vadbench.data.objects import object_boxes
 from vadbench.data.resize import resize_labels, scale_box
 from vadbench.data.video import read_images, video_info
 from vadbench.errors import ConfigError, DatasetError
@@ -149,15 +148,41 @@ class UBnormalDataset(FileDataset):
         return self._usable(video, self._truth(video)[1])
 
     def tracks(self, video: Video) -> list[Track]:
-        """One abnormal track per row of ``_new_tracks.txt`` (else ``_tracks.txt``), with per-frame boxes (the
-        bounding box of the object's pixels) in frame-size coordinates."""
+        """The abnormal tracks as the official ``create_tracks_for_tbdc_rbdc.py`` writes them for RBDC and TBDC.
+
+        The rows of ``_new_tracks.txt`` (else ``_tracks.txt``) are sorted by object id (a stable sort, as its
+        ``list.sort``) and each row is one track, even when an object id repeats: the list order is the official
+        renumbered track ids 0, 1, ..., while ``Track.object_id`` stays the file's id. For each frame of the row's
+        start..end (clipped to the video) the region is ``official_box`` of the object's pixels in that frame's map,
+        scaled from the map's resolution onto the frame size. A frame where the object has no pixel gives no region
+        (the official script crashes there)."""
         rows, maps = self._rows(video, new=True), self._maps(video)
         tracks = []
-        for object_id, start, end in rows:
-            frames = range(start, min(end, len(maps) - 1) + 1)
+        for object_id, start, end in rows[np.argsort(rows[:, 0], kind="stable")]:
+            end = min(end, len(maps) - 1)
+            frames = range(max(start, 0), end + 1)
             boxes = []
             for frame, objects in zip(frames, read_images([maps[f] for f in frames], cv2.IMREAD_GRAYSCALE)):
-                for _, *box in object_boxes(objects[None], int(object_id)):
-                    boxes.append((frame, *scale_box(tuple(box), objects.shape, self.frame_size)))
+                box = official_box(objects == object_id)
+                if box is not None:
+                    boxes.append((frame, *scale_box(box, objects.shape, self.frame_size)))
             tracks.append(Track(int(object_id), int(start), int(end), True, tuple(boxes)))
-        return tracks
+        return self._usable_tracks(video, tracks)
+
+
+def official_box(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """The region ``get_bbox`` of ``create_tracks_for_tbdc_rbdc.py`` gives a bool mask ``h w``, or None when it is
+    empty: among the contours of ``cv2.findContours(mask, RETR_TREE, CHAIN_APPROX_SIMPLE)``, the first whose
+    bounding rect (x, y, w, h) has the largest area w * h (the script compares rect areas, not ``contourArea``), as
+    ``[x, y, x + w, y + h]``. That is one more than the last pixel column and row (the script writes x + w, not
+    x + w - 1), and is kept so the regions equal the official files; an object touching the right or bottom edge
+    thus ends one pixel past the image.
+
+    RETR_TREE, as the script: it also lists hole borders, but a hole's rect lies inside its outer border's, so it
+    is never larger and the chosen rect is that of the largest outer contour; keeping the script's mode also keeps
+    OpenCV's contour order, which decides a tie between two separate pieces."""
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_TREE, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return None
+    x, y, w, h = max((cv2.boundingRect(contour) for contour in contours), key=lambda rect: rect[2] * rect[3])
+    return x, y, x + w, y + h

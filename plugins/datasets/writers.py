@@ -29,7 +29,7 @@ def write_layout(dataset, format: str, out: Path, layout: str | None) -> dict[st
 def _avenue(dataset, out: Path, layout: str) -> dict[str, str]:
     """Official: ``Avenue Dataset/{training,testing}_videos/NN.avi`` and ``ground_truth_demo/testing_label_mask/
     N_label.mat`` (``volLabel``). Frames: ``{training,testing}/frames/NN/NNNN.jpg``. Both: ``avenue.mat`` (``gt``,
-    1-based inclusive intervals, as ano_pred ships it)."""
+    1-based inclusive intervals, as ano_pred ships it) and ``tracks/TestNNN_gt.txt`` (``_street_scene_tracks``)."""
     if layout not in ("videos", "frames"):
         raise ConfigError(f"unknown avenue layout {layout!r}; valid layouts: videos, frames")
     ids, intervals = {}, []
@@ -52,6 +52,7 @@ def _avenue(dataset, out: Path, layout: str) -> dict[str, str]:
                     path.parent.mkdir(parents=True, exist_ok=True)
                     scipy.io.savemat(path, {"volLabel": cell})
                 intervals.append(_intervals(dataset.labels(video)).T + 1)  # 2 k, 1-based inclusive
+                _street_scene_tracks(_abnormal_tracks(dataset, video), out / "tracks" / f"Test{number:03d}_gt.txt")
     gt = np.empty((1, len(intervals)), dtype=object)
     gt[0, :] = [block.astype(np.float64) for block in intervals]
     scipy.io.savemat(out / "avenue.mat", {"gt": gt})
@@ -64,9 +65,41 @@ def _intervals(labels: np.ndarray) -> np.ndarray:
     return np.stack([np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1], axis=1)
 
 
+def _abnormal_tracks(dataset, video) -> list:
+    """The abnormal tracks of a video, renumbered 0, 1, ... in their order (the track ids of the written files)."""
+    return [track for track in dataset.tracks(video) if track.abnormal]
+
+
+def _street_scene_tracks(tracks: list, path: Path) -> None:
+    """MERL's Avenue region file, when there are tracks: rows ``<NNNN.jpg> <track> <x_center> <y_center> <width>
+    <height>`` with the 1-based frame in the name and the box covering pixels x_min .. x_max inclusive (width =
+    x_max - x_min + 1, centre = x_min + width / 2)."""
+    if not tracks:
+        return
+    lines = []
+    for track_id, track in enumerate(tracks):
+        for frame, x_min, y_min, x_max, y_max in track.boxes:
+            width, height = x_max - x_min + 1, y_max - y_min + 1
+            centre = f"{x_min + width / 2:g} {y_min + height / 2:g}"
+            lines.append(f"{frame + 1:04d}.jpg {track_id} {centre} {width} {height}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _aed_tracks(tracks: list, path: Path) -> None:
+    """The AED ShanghaiTech track file, when there are tracks: rows ``track_id,frame_idx,x_min,y_min,x_max,y_max``
+    (inclusive pixels, 0-based frames), written as AED's scripts write them (``np.savetxt``, ``%d``)."""
+    if not tracks:
+        return
+    rows = [(track_id, *box) for track_id, track in enumerate(tracks) for box in track.boxes]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savetxt(path, np.array(rows), delimiter=",", fmt="%d")
+
+
 def _stc(dataset, out: Path) -> dict[str, str]:
     """``training/videos/SS_VVV.avi``, ``testing/frames/SS_VVVV/NNN.jpg``, ``testing/test_frame_mask/*.npy``
-    (uint8 ``f``) and ``testing/test_pixel_mask/*.npy`` (uint8 ``f h w``)."""
+    (uint8 ``f``), ``testing/test_pixel_mask/*.npy`` (uint8 ``f h w``) and ``tracks/SS_VVVV.txt`` (``_aed_tracks``,
+    outside the archive as in lilygeorgescu/AED)."""
     ids = {}
     for video in dataset.videos("train"):
         name = f"{video.scene}_{int(video.id.rsplit('_', 1)[1]):03d}"
@@ -81,6 +114,7 @@ def _stc(dataset, out: Path) -> dict[str, str]:
                               ("test_pixel_mask", dataset.masks(video).astype(np.uint8))):
             (out / "testing" / folder).mkdir(parents=True, exist_ok=True)
             np.save(out / "testing" / folder / f"{name}.npy", array)
+        _aed_tracks(_abnormal_tracks(dataset, video), out / "tracks" / f"{name}.txt")
     return ids
 
 

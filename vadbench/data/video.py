@@ -38,6 +38,20 @@ def video_info(path: Path) -> tuple[int, float]:
         capture.release()
 
 
+def frame_shape(source: Path) -> tuple[int, int]:
+    """(h, w) of the frames of a video file (from its header) or of a frame folder (from its first image)."""
+    if source.is_dir():
+        files = image_files(source)
+        if not files:
+            raise DatasetError(f"frame folder {source} holds no images; extract the frames again")
+        return read_image(files[0]).shape[:2]
+    capture = _open(source)
+    try:
+        return int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT)), int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+    finally:
+        capture.release()
+
+
 def decodable_frames(path: Path, claimed: int) -> int:
     """How many frames of a video file actually decode: ``claimed`` (the header's count) when frame ``claimed - 1``
     can be sought to and read and nothing follows it (one seek, cheap), else the count found by decoding them all."""
