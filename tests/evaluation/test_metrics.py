@@ -67,6 +67,25 @@ def test_accuracy_oracle_matches_a_search_over_thresholds(seed):
     assert metrics.video_accuracy_oracle(scores, labels) == pytest.approx(np.mean(per_video), abs=1e-12)
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_per_video_threshold_accuracy_searches_each_video_on_its_own(seed):
+    scores, labels = make_videos(seed)
+    best = []
+    for s, y in zip(scores, labels):
+        s, y = scored(s, y)
+        best.append(max(np.mean((s >= t) == y) for t in [np.inf, *s]))
+    value = metrics.video_accuracy_per_video_threshold(scores, labels)
+    assert value == pytest.approx(np.mean(best), abs=1e-12)
+    assert value >= metrics.video_accuracy_oracle(scores, labels)  # one threshold per video can only do better
+
+
+def test_per_video_threshold_accuracy_is_at_least_each_videos_majority_share():
+    rng = np.random.default_rng(0)
+    labels = [np.r_[np.zeros(30), np.ones(10)].astype(np.uint8), np.zeros(25, np.uint8)]
+    noise = [rng.random(40), rng.random(25)]
+    assert metrics.video_accuracy_per_video_threshold(noise, labels) >= (0.75 + 1.0) / 2
+
+
 def test_accuracy_oracle_may_call_every_frame_normal():
     scores = [np.array([0.9, 0.1, 0.5, 0.8, 0.2])]
     labels = [np.array([0, 0, 0, 1, 0])]  # no threshold beats predicting all normal (4/5)
