@@ -32,6 +32,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/evaluation.py
+	$(PY) bench/localisation.py
 	$(PY) bench/scorers.py
 	$(PY) bench/data.py
 	$(PY) bench/mixers.py

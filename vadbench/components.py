@@ -38,7 +38,9 @@ class Track:
     start: int
     end: int
     abnormal: bool = True
-    boxes: tuple[tuple[int, int, int, int, int], ...] = ()  # (frame, x_min, y_min, x_max, y_max) where known
+    boxes: tuple[tuple[int, int, int, int, int], ...] = ()  # (frame, x_min, y_min, x_max, y_max) where known,
+    # inclusive pixels at ``Dataset.frame_size``: the track's ground-truth region in each annotated frame, one per
+    # frame (the regions RBDC and TBDC match detections against)
 
 
 @dataclass
@@ -78,7 +80,8 @@ class Dataset(Protocol):
         """bool pixel masks ``f h w`` at ``frame_size`` (True = anomalous pixel), or None if the dataset has none."""
 
     def tracks(self, video: Video) -> list[Track] | None:
-        """The video's annotated object tracks, or None if the dataset has none."""
+        """The video's annotated object tracks, or None if the dataset has none. Abnormal tracks with boxes are the
+        ground truth of RBDC and TBDC; a track's position in the list is its track id."""
 
     def fingerprint(self) -> str:
         """A digest that changes whenever a source file or a setting that shapes frames or labels changes."""
@@ -174,7 +177,8 @@ Model = ReconstructionModel | ScoresModel
 # reuses the checkpoint) and ``fingerprint() -> str`` (identity of external inputs such as score files). Optional
 # on a reconstruction model: ``stochastic = True`` (``reconstruct`` then takes a third argument, the windows'
 # ``WindowSeeds``, may return ``b k l c h w`` with one reconstruction per draw, and the job runs once per
-# ``--sample-seed``).
+# ``--sample-seed``). Optional on a scores model: ``error_maps(dataset, video) -> np.ndarray``, float ``f h w`` at the
+# dataset's frame size (NaN frames: no map), for the localisation metrics; None where a model has none.
 
 
 def model_shape(model: object) -> Literal["reconstruction", "scores"]:
@@ -208,3 +212,7 @@ class Scorer(Protocol):
     def __call__(self, frames: torch.Tensor, reconstructions: torch.Tensor) -> torch.Tensor:
         """``frames``, ``reconstructions``: float ``n c h w`` in [0, 1] on one device; returns float32 ``n``
         on that device."""
+
+    # Optional: ``error_map(frames, reconstructions) -> torch.Tensor``, float32 ``n h w`` on the frames' device at
+    # the frames' resolution, larger = more anomalous: where in each frame the score comes from. The localisation
+    # metrics (pixel AUROC, AUPRO, RBDC/TBDC; ``docs/metrics.md``) are computed from it.

@@ -2,9 +2,10 @@
 atomic writes into it, so a half-written output is never read. Every reader of the cache (the runner, ``plot``,
 ``export``, ``cache``) goes through this module.
 
-A stage output is complete once its ``done.json`` exists (the evaluate stage writes only ``frames.npz``). The
-fit stage has no folder when the model learns nothing (key ``NO_FIT``) or the user gave a checkpoint (a key
-from ``given_checkpoint_key``).
+A stage output is complete once its ``done.json`` exists (the evaluate stage writes ``frames.npz`` and, where the
+job localises, ``detection_curves.npz``). The fit stage has no folder when the model learns nothing (key
+``NO_FIT``) or the user gave a checkpoint (a key from ``given_checkpoint_key``); the localise stage has none when
+the job does not localise (key ``NO_LOCALISE``).
 """
 
 from __future__ import annotations
@@ -23,13 +24,16 @@ from vadbench import paths
 from vadbench.atomic import atomic_file
 from vadbench.training_log import LOG_NAME
 
-STAGES = ("fit", "infer", "score", "evaluate")
-JOB_KEY_FIELDS = {"fit": "fit_key", "infer": "infer_key", "score": "score_key", "evaluate": "eval_key"}  # JobRecord
+STAGES = ("fit", "infer", "score", "localise", "evaluate")
+JOB_KEY_FIELDS = {"fit": "fit_key", "infer": "infer_key", "score": "score_key", "localise": "localise_key",
+                  "evaluate": "eval_key"}  # JobRecord
 NO_FIT = "none"
+NO_LOCALISE = "none"
 _GIVEN = "checkpoint-"
 DONE = "done.json"
 ERRORS = "errors.npz"  # the score stage's one file: per video, window errors or a scores model's scores
-FRAME_SCORES = "frames.npz"  # the evaluate stage's one file: final per-frame scores and labels
+FRAME_SCORES = "frames.npz"  # the evaluate stage's file: final per-frame scores and labels
+DETECTION_CURVES = "detection_curves.npz"  # the evaluate stage's RBDR/TBDR-vs-FPR curves, where it has them
 LOCK_NAME = ".in-use"  # a job holds a shared lock on it in every stage folder it uses
 
 
@@ -39,15 +43,18 @@ def given_checkpoint_key(checkpoint_digest: str) -> str:
 
 
 def has_folder(stage: str, key: str) -> bool:
-    """Whether the stage caches anything under ``key`` (not a fit that learns nothing or a given checkpoint)."""
+    """Whether the stage caches anything under ``key`` (not a fit that learns nothing or a given checkpoint, not a
+    localisation that does not happen)."""
+    if stage == "localise":
+        return key != NO_LOCALISE
     return not (stage == "fit" and (key == NO_FIT or key.startswith(_GIVEN)))
 
 
 def state(stage: str, key: str) -> str:
-    """How a planned stage stands: "skip" (nothing to learn), "given" (the user's checkpoint), "cached" or
-    "to do"."""
+    """How a planned stage stands: "skip" (nothing to learn or localise), "given" (the user's checkpoint),
+    "cached" or "to do"."""
     if not has_folder(stage, key):
-        return "skip" if key == NO_FIT else "given"
+        return "given" if key.startswith(_GIVEN) else "skip"
     return "cached" if (folder(stage, key) / DONE).is_file() else "to do"
 
 
@@ -75,6 +82,10 @@ def frame_scores_file(eval_key: str) -> Path:
 
 def errors_file(score_key: str) -> Path:
     return folder("score", score_key) / ERRORS
+
+
+def detection_curves_file(eval_key: str) -> Path:
+    return folder("evaluate", eval_key) / DETECTION_CURVES
 
 
 def training_log_file(fit_key: str) -> Path:

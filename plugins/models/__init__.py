@@ -22,4 +22,5 @@ def register_models(register):
                          "(mode linear or nearest).")
     register("scores", "vadbench_plugins.models.scores:ExternalScores",
              description="Reads per-frame scores from files (a folder of <video>.npy/.txt, or one .npz keyed by "
-                         "video id); invert=true for regularity scores such as PSNR.")
+                         "video id); invert=true for regularity scores such as PSNR; maps=DIR adds per-frame "
+                         "error maps (<video>.npy, f h w) for the localisation metrics.")

@@ -8,6 +8,10 @@ Accepted layouts under ``path``:
 
 Each array has one score per frame of the video (larger = more anomalous; ``invert`` flips regularity scores);
 NaN marks an unscored frame.
+
+Error maps, for the localisation metrics, are optional: ``maps`` names a folder with one ``<id>.npy`` per test
+video, float ``f h w`` at the dataset's frame size (its ``size`` setting, e.g. 128x128), larger = more
+anomalous, a frame of NaN where the method has no map (``invert`` flips them too). They are memory-mapped.
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ class ExternalScores:
 
     name = "scores"
 
-    def __init__(self, path: str = "", invert: bool = False) -> None:
+    error_maps = None  # replaced by the map reader when ``maps`` is given
+
+    def __init__(self, path: str = "", invert: bool = False, maps: str = "") -> None:
         if not path:
             raise ConfigError("model scores needs its scores location: --cfg-options model.scores.path=DIR_OR_NPZ")
         self.path = Path(path).expanduser()
@@ -34,6 +40,26 @@ class ExternalScores:
                               f"<video>.npy/.txt files or at one .npz keyed by video id")
         self.invert = bool(invert)
         self._archive = np.load(self.path) if self.path.suffix == ".npz" else None
+        self.maps = Path(maps).expanduser() if maps else None
+        if self.maps is not None:
+            if not self.maps.is_dir():
+                raise ConfigError(f"model scores: maps folder {self.maps} does not exist; point model.scores.maps at "
+                                  "a folder of <video>.npy error maps (f h w), or leave it empty")
+            self.error_maps = self._error_maps
+
+    def _error_maps(self, dataset: Any, video: Any) -> np.ndarray:
+        """float ``f h w`` error maps of ``video`` (checked against its frame count; the runner checks the size)."""
+        file = self.maps / f"{video.id}.npy"
+        if not file.is_file():
+            raise ConfigError(f"no error maps for test video '{video.id}': expected {file} (float f h w)")
+        try:
+            maps = np.load(file, mmap_mode="r")
+        except ValueError as error:
+            raise ConfigError(f"{file} is not a readable .npy array: {error}") from None
+        if maps.ndim != 3 or maps.shape[0] != video.num_frames:
+            raise ConfigError(f"{file}: expected error maps of shape ({video.num_frames}, h, w), one per frame of "
+                              f"video {video.id}, found shape {maps.shape}")
+        return -np.asarray(maps, dtype=np.float32) if self.invert else maps
 
     def score_video(self, dataset: Any, video: Any) -> np.ndarray:
         """float ``f`` scores of ``video``, checked against its frame count."""
@@ -62,7 +88,9 @@ class ExternalScores:
         """Changes whenever a score file changes, so the runner re-reads it."""
         from vadbench.hashing import files_digest
 
-        return files_digest([self.path] if self.path.is_file() else sorted(self.path.rglob("*.*")))
+        files = [self.path] if self.path.is_file() else sorted(self.path.rglob("*.*"))
+        return files_digest(files + (sorted(self.maps.glob("*.npy")) if self.maps else []))
 
     def provenance(self) -> dict[str, Any]:
-        return {"path": str(self.path.resolve()), "invert": self.invert}
+        return {"path": str(self.path.resolve()), "invert": self.invert,
+                "maps": str(self.maps.resolve()) if self.maps else None}

@@ -46,3 +46,19 @@ def test_fingerprint_changes_when_a_file_changes(tmp_path):
     before = model.fingerprint()
     np.save(tmp_path / "01_0014.npy", np.zeros(6))
     assert model.fingerprint() != before
+
+
+def test_error_maps_are_read_checked_and_fingerprinted(tmp_path):
+    np.save(tmp_path / "01_0014.npy", np.arange(5.0))
+    (tmp_path / "maps").mkdir()
+    assert ExternalScores(str(tmp_path)).error_maps is None  # no maps: the job does not localise
+    before = ExternalScores(str(tmp_path), maps=str(tmp_path / "maps")).fingerprint()
+    np.save(tmp_path / "maps" / "01_0014.npy", np.ones((5, 4, 6), np.float32))
+    model = ExternalScores(str(tmp_path), invert=True, maps=str(tmp_path / "maps"))
+    assert np.array_equal(model.error_maps(None, VIDEO), -np.ones((5, 4, 6)))
+    assert model.fingerprint() != before
+    np.save(tmp_path / "maps" / "01_0014.npy", np.ones((4, 4, 6), np.float32))
+    with pytest.raises(ConfigError, match=r"01_0014.npy: expected error maps of shape \(5, h, w\)"):
+        model.error_maps(None, VIDEO)
+    with pytest.raises(ConfigError, match="maps folder .* does not exist"):
+        ExternalScores(str(tmp_path), maps=str(tmp_path / "nope"))

@@ -17,7 +17,9 @@ def test_defaults_and_as_dict():
     protocol = Protocol()
     assert protocol.as_dict() == {
         "window": 30, "stride": 15, "aggregate": "max", "unscored": "exclude", "sigma": 3.0,
-        "smoothing_boundary": "renormalise", "normalize": False, "macro_rule": "pad",
+        "smoothing_boundary": "renormalise", "normalize": False, "macro_rule": "pad", "localise": True,
+        "region_sigma": 1.0, "region_levels": (0.5, 0.75), "region_min_area": 1, "region_max_per_frame": 8,
+        "pixel_budget": 2**24, "pixel_seed": 0,
     }
     assert json.loads(json.dumps(Protocol(window=np.int64(16), stride=8, sigma=2).as_dict()))["sigma"] == 2.0
     assert Protocol(sigma=3) == Protocol() and hash(Protocol(sigma=3)) == hash(Protocol())
@@ -38,6 +40,15 @@ def test_defaults_and_as_dict():
         ({"sigma": "3"}, "protocol.sigma"),
         ({"normalize": "yes"}, "protocol.normalize must be true or false, got 'yes'"),
         ({"macro_rule": "mean"}, "protocol.macro_rule must be one of pad, skip, got 'mean'"),
+        ({"localise": 1}, "protocol.localise must be true or false, got 1"),
+        ({"region_sigma": -1}, "protocol.region_sigma must be a number of pixels >= 0"),
+        ({"region_levels": []}, "protocol.region_levels must be a non-empty list of numbers strictly between 0 and 1"),
+        ({"region_levels": [0.5, 1.0]}, "protocol.region_levels"),
+        ({"region_levels": 0.5}, "protocol.region_levels"),
+        ({"region_min_area": 0}, "protocol.region_min_area must be a whole number >= 1, got 0"),
+        ({"region_max_per_frame": 2.5}, "protocol.region_max_per_frame must be a whole number >= 1"),
+        ({"pixel_budget": 0}, "protocol.pixel_budget must be a whole number >= 1"),
+        ({"pixel_seed": -1}, "protocol.pixel_seed must be a whole number >= 0"),
     ],
 )
 def test_bad_settings_name_the_field_and_the_valid_values(settings, message):

@@ -47,12 +47,19 @@ def test_attention_ramvid_run_lands_in_the_store(tmp_path, vadbench):
     assert sorted((masker, status) for _, masker, status, _ in jobs) == [("random", "done"), ("selective", "done")]
     assert all('"sdpa"' in provenance and '"ema"' in provenance for *_, provenance in jobs)
     assert len(aucs) == 2 and all(0.0 <= value <= 1.0 for (value,) in aucs)
+    with sqlite3.connect(tmp_path / "results.db") as connection:
+        located = connection.execute(
+            "select m.metric, count(*) from metrics m join jobs j on m.job_id = j.id where j.model = "
+            "'attention-ramvid' and m.scope = 'dataset' and m.metric in ('rbdc', 'tbdc', 'pixel_auroc', 'aupro') "
+            "and m.value between 0 and 1 group by m.metric").fetchall()
+    assert dict(located) == {"rbdc": 2, "tbdc": 2, "pixel_auroc": 2, "aupro": 2}  # from the scorer's error maps
 
     with sqlite3.connect(tmp_path / "results.db") as connection:
         (run,) = connection.execute("select id from runs").fetchone()
     plotted = vadbench("plot", run, "--out", "plots", cwd=tmp_path, env_extra=home(tmp_path))
     assert plotted.returncode == 0, plotted.stderr
     assert len(list((tmp_path / "plots").glob("*_training.png"))) == 2  # one loss curve per fit (per masker)
+    assert len(list((tmp_path / "plots").glob("*_rbdc_tbdc.png"))) == 2
 
     fits = tmp_path / "home" / "stages" / "fit"
     fitted = sorted(path.name for path in fits.iterdir())

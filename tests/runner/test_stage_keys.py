@@ -35,7 +35,8 @@ def test_maskers_with_one_anchor_set_share_the_reconstruction_but_not_the_job(st
     assert selective.keys["evaluate"] != random.keys["evaluate"]  # two jobs, two stored rows
     _, outcomes = execute(the_plan, store)
     assert [outcome.status for outcome in outcomes] == ["done", "done"]
-    assert len(list(stage_cache.entries())) == 4  # one infer, one score, two evaluate folders
+    assert sorted(stage for stage, *_ in stage_cache.entries()) == ["evaluate", "evaluate", "infer", "localise",
+                                                                  "score"]  # two jobs on one reconstruction
 
 
 def test_learned_models_still_fit_once_per_masker(store):
@@ -48,10 +49,21 @@ def test_each_protocol_setting_keys_the_stages_it_declares():
     protocol = Protocol()
     assert protocol.keyed_by("fit") == {"window": 30}
     assert protocol.keyed_by("infer") == {"window": 30, "stride": 15}
-    assert set(protocol.keyed_by("evaluate")) == {"aggregate", "unscored", "sigma", "smoothing_boundary",
-                                                "normalize", "macro_rule"}
-    with pytest.raises(ValueError, match="stages: fit, infer, evaluate"):
+    localisation = {"aggregate", "localise", "region_sigma", "region_levels", "region_min_area",
+                    "region_max_per_frame", "pixel_budget", "pixel_seed"}
+    assert set(protocol.keyed_by("localise")) == localisation
+    assert set(protocol.keyed_by("evaluate")) == {"unscored", "sigma", "smoothing_boundary", "normalize",
+                                                "macro_rule"} | localisation
+    with pytest.raises(ValueError, match="stages: fit, infer, localise, evaluate"):
         protocol.keyed_by("score")
+
+
+def test_sigma_reuses_the_localise_key_and_region_settings_change_it(store):
+    jobs = [p.job for p in planned(store, ["interp"], sigmas=[0, 5]).jobs]
+    assert jobs[0].keys["localise"] == jobs[1].keys["localise"] != "none"
+    other = [p.job for p in planned(store, ["interp"], options=[("protocol.region_sigma", 2.0)]).jobs]
+    assert other[0].keys["localise"] != jobs[0].keys["localise"]
+    assert other[0].keys["score"] == jobs[0].keys["score"]
 
 
 def test_sigma_changes_only_the_evaluate_key_and_is_validated(store):

@@ -24,7 +24,7 @@ from vadbench.evaluation.records import MetricRow
 
 UNSCORED_RULES = ("exclude", "nearest")
 SCOPES = ("dataset", "scene", "video", "kind")
-STAGES = ("fit", "infer", "evaluate")  # the stages a protocol setting can key (score depends on none)
+STAGES = ("fit", "infer", "localise", "evaluate")  # the stages a protocol setting can key (score depends on none)
 
 
 def _setting(default: Any, *stages: str) -> Any:
@@ -48,16 +48,36 @@ class Protocol:
       commented-out line); see ``postprocess.smooth``.
     - ``normalize``: per-video min-max normalisation after smoothing (changes micro AUC, never macro AUC).
     - ``macro_rule``: single-class videos in macro AUC: "pad" (the official UBnormal script) or "skip".
+
+    Localisation (``docs/metrics.md``, section 7), where the dataset has pixel masks or tracks and the scorer (or
+    a scores model) gives error maps:
+
+    - ``localise``: compute the pixel- and region-level metrics at all.
+    - ``region_sigma``: Gaussian smoothing of each error map, in pixels, before regions are cut (0 = none).
+    - ``region_levels``: the threshold sweep; a region is an 8-connected component of a frame's smoothed map at
+      or above ``min + level * (max - min)`` of that frame, for each level in (0, 1).
+    - ``region_min_area``: smaller components are dropped (pixels).
+    - ``region_max_per_frame``: at most this many regions per frame, the highest-scoring (a region's score is
+      the mean of the smoothed map over it).
+    - ``pixel_budget``, ``pixel_seed``: the pixel AUROC and AUPRO read every test pixel up to ``pixel_budget``
+      pixels, else a uniform sample of about that many drawn per video from (``pixel_seed``, video id).
     """
 
     window: int = _setting(30, "fit", "infer")  # training clips have the window's length too
     stride: int = _setting(15, "infer")
-    aggregate: str = _setting("max", "evaluate")
+    aggregate: str = _setting("max", "localise", "evaluate")
     unscored: str = _setting("exclude", "evaluate")
     sigma: float = _setting(3.0, "evaluate")
     smoothing_boundary: str = _setting("renormalise", "evaluate")
     normalize: bool = _setting(False, "evaluate")
     macro_rule: str = _setting("pad", "evaluate")
+    localise: bool = _setting(True, "localise", "evaluate")
+    region_sigma: float = _setting(1.0, "localise", "evaluate")
+    region_levels: tuple[float, ...] = _setting((0.5, 0.75), "localise", "evaluate")
+    region_min_area: int = _setting(1, "localise", "evaluate")
+    region_max_per_frame: int = _setting(8, "localise", "evaluate")
+    pixel_budget: int = _setting(2**24, "localise", "evaluate")
+    pixel_seed: int = _setting(0, "localise", "evaluate")
 
     def __post_init__(self) -> None:
         if not is_int(self.window) or self.window < 1:
@@ -73,19 +93,39 @@ class Protocol:
         _check_choice("smoothing_boundary", self.smoothing_boundary, BOUNDARIES)
         if not is_number(self.sigma) or not math.isfinite(self.sigma) or self.sigma < 0:
             raise ConfigError(f"protocol.sigma must be a number of frames >= 0 (0 = no smoothing), got {self.sigma!r}")
-        if not isinstance(self.normalize, bool):
-            raise ConfigError(f"protocol.normalize must be true or false, got {self.normalize!r}")
+        for name in ("normalize", "localise"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"protocol.{name} must be true or false, got {getattr(self, name)!r}")
+        self._check_region_rule()
         # 3 and 3.0 (or numpy integers) are the same protocol and must serialise and hash the same
         object.__setattr__(self, "window", int(self.window))
         object.__setattr__(self, "stride", int(self.stride))
         object.__setattr__(self, "sigma", float(self.sigma))
+        object.__setattr__(self, "region_sigma", float(self.region_sigma))
+        object.__setattr__(self, "region_levels", tuple(float(level) for level in self.region_levels))
+        for name in ("region_min_area", "region_max_per_frame", "pixel_budget", "pixel_seed"):
+            object.__setattr__(self, name, int(getattr(self, name)))
+
+    def _check_region_rule(self) -> None:
+        if not is_number(self.region_sigma) or not math.isfinite(self.region_sigma) or self.region_sigma < 0:
+            raise ConfigError(f"protocol.region_sigma must be a number of pixels >= 0 (0 = no smoothing), got "
+                              f"{self.region_sigma!r}")
+        levels = self.region_levels if isinstance(self.region_levels, (list, tuple)) else None
+        if not levels or not all(is_number(level) and 0 < level < 1 for level in levels):
+            raise ConfigError(f"protocol.region_levels must be a non-empty list of numbers strictly between 0 and 1 "
+                              f"(fractions of each frame's map range), got {self.region_levels!r}; e.g. [0.5, 0.75]")
+        for name, least in (("region_min_area", 1), ("region_max_per_frame", 1), ("pixel_budget", 1),
+                            ("pixel_seed", 0)):
+            value = getattr(self, name)
+            if not is_int(value) or value < least:
+                raise ConfigError(f"protocol.{name} must be a whole number >= {least}, got {value!r}")
 
     def as_dict(self) -> dict[str, Any]:
         """The settings by field name, JSON-serialisable."""
         return dataclasses.asdict(self)
 
     def keyed_by(self, stage: str) -> dict[str, Any]:
-        """The settings that go into the cache key of ``stage`` ("fit", "infer" or "evaluate")."""
+        """The settings that go into the cache key of ``stage`` ("fit", "infer", "localise" or "evaluate")."""
         if stage not in STAGES:
             raise ValueError(f"no protocol setting keys stage {stage!r}; stages: {', '.join(STAGES)}")
         return {item.name: getattr(self, item.name) for item in dataclasses.fields(self)

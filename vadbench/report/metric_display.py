@@ -23,13 +23,14 @@ _THRESHOLD = MetricKind(None, "value")
 
 METRICS: dict[str, MetricKind] = {
     **dict.fromkeys(("auc_micro", "auc_macro", "ap", "f1_best", "accuracy_oracle", "video_accuracy_oracle",
-                     "rbdc", "tbdc", "auc"), _FRACTION_UP),
+                     "video_accuracy_per_video_threshold", "rbdc", "tbdc", "pixel_auroc", "pixel_ucsd_auc", "aupro",
+                     "auc"), _FRACTION_UP),
     "eer": MetricKind(False, "fraction"),
     "threshold_f1": _THRESHOLD,
     "threshold_accuracy": _THRESHOLD,
     "nfe_per_frame": _THRESHOLD,  # network evaluations per test frame: a cost, not a ranking
     **dict.fromkeys(("frames_scored", "frames_excluded", "frames_abnormal", "videos", "videos_single_class",
-                     "counts"), _COUNT),
+                     "videos_unscored", "gt_regions", "gt_tracks", "detections", "pixels_sampled", "counts"), _COUNT),
 }
 UNKNOWN = MetricKind(True, "value")
 

@@ -24,7 +24,7 @@ class Job:
     protocol: Protocol
     seed: int
     sample_seed: int | None = None  # the sampling noise's seed (stochastic models only)
-    keys: dict[str, str] = field(default_factory=dict)  # fit, infer, score, evaluate
+    keys: dict[str, str] = field(default_factory=dict)  # fit, infer, score, localise, evaluate
 
     @property
     def label(self) -> str:

@@ -118,6 +118,7 @@ def plan(request: RunRequest, store: Any) -> Plan:
             masker=build.component("masker", job.masker) if job.masker else None,
             scorer=build.component("scorer", job.scorer) if job.scorer else None,
             dataset_fingerprint=build.fingerprint(job.dataset, dataset),
+            ground_truth=build.ground_truth(job.dataset, dataset),
             checkpoint=request.checkpoint, checkpoint_digest=checkpoint_digest,
             code={selected.kind: plugin_host.code_identity(selected.kind, selected.name)
                   for selected in (job.dataset, job.model, job.masker, job.scorer) if selected is not None})
@@ -144,7 +145,7 @@ class _ComponentCache:
 
     def __init__(self) -> None:
         self._built: dict[tuple, Any] = {}
-        self._fingerprints: dict[tuple, str] = {}
+        self._fingerprints: dict[tuple, Any] = {}  # per dataset: its fingerprint and its ground truth
 
     def component(self, kind: str, selected: Selected) -> Any:
         key = (kind, selected.name, digest(selected.settings))
@@ -161,9 +162,20 @@ class _ComponentCache:
         return self._built[key]
 
     def fingerprint(self, selected: Selected, dataset: Any) -> str:
-        key = (selected.name, digest(selected.settings))
+        key = ("fingerprint", selected.name, digest(selected.settings))
         if key not in self._fingerprints:
             self._fingerprints[key] = dataset.fingerprint()
+        return self._fingerprints[key]
+
+    def ground_truth(self, selected: Selected, dataset: Any) -> frozenset[str]:
+        """What the dataset's test set annotates beyond frame labels ("masks", "tracks"), judged by its first
+        test video."""
+        key = ("ground truth", selected.name, digest(selected.settings))
+        if key not in self._fingerprints:
+            first = next(iter(dataset.videos("test")), None)
+            found = {name for name in ("masks", "tracks")
+                     if first is not None and getattr(dataset, name)(first) is not None}
+            self._fingerprints[key] = frozenset(found)
         return self._fingerprints[key]
 
 
@@ -255,7 +267,8 @@ def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_st
         scorer=job.scorer.name if job.scorer else None, seed=job.seed, sample_seed=job.sample_seed,
         settings={**job.settings(), **({"checkpoint": parts.checkpoint_digest} if parts.checkpoint else {})},
         eval_key=job.keys["evaluate"], fit_key=job.keys["fit"],
-        infer_key=job.keys["infer"], score_key=job.keys["score"], status="failed" if error else "done",
+        infer_key=job.keys["infer"], score_key=job.keys["score"], localise_key=job.keys["localise"],
+        status="failed" if error else "done",
         error=error or None, provenance=provenance, wall_time=time.perf_counter() - clock,
         peak_memory=peak_memory(device), started_at=started_at)
     try:
@@ -273,13 +286,15 @@ def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_st
 
 def _run_stages(job: Job, parts: stages.Components, device: str, failed_stages: dict[str, str],
                 provenance: dict[str, Any]) -> tuple[list[MetricRow], dict[str, Any]]:
-    """Fit, infer, score and evaluate one job; returns its metric rows and provenance."""
+    """Fit, infer, score, localise and evaluate one job; returns its metric rows and provenance."""
     for stage in ("fit", "infer"):
         if job.keys[stage] in failed_stages:
             raise RuntimeError(f"{stage} stage failed earlier in this run: {failed_stages[job.keys[stage]]}")
     checkpoint = _stage(failed_stages, job.keys["fit"], lambda: stages.fit(job, parts, device))
     inferred = _stage(failed_stages, job.keys["infer"], lambda: stages.infer(job, parts, checkpoint, device))
-    result = stages.evaluate(job, parts, stages.score(job, parts, inferred.folder, device))
+    scored = stages.score(job, parts, inferred.folder, device)
+    localised = stages.localise(job, parts, inferred.folder, device)
+    result = stages.evaluate(job, parts, scored, localised)
     nfe = MetricRow("dataset", job.dataset.name, "nfe_per_frame", inferred.nfe_per_frame)
     return [*result.rows, nfe], {**provenance, "checkpoint": str(checkpoint) if checkpoint else None,
                                  **inferred.provenance}

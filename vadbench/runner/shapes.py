@@ -5,6 +5,9 @@ tells a reconstruction model from a scores model.
   the scorer on them (window errors ``w l``, NaN at anchors, the mean over draws); evaluate aggregates the errors
   per frame.
 - scores: infer stores the model's per-frame scores; score and evaluate pass them on.
+
+Either shape may give per-frame error maps (the scorer's ``error_map``, or the model's ``error_maps``), from which
+the localise stage cuts regions and samples pixels.
 """
 
 from __future__ import annotations
@@ -86,6 +89,16 @@ class ReconstructionShape:
         return frame_scores(video.num_frames, scored["starts"], scored["anchors"], scored["errors"],
                             how=protocol.aggregate)
 
+    def has_maps(self, parts: Components) -> bool:
+        """Whether the job can localise: its scorer gives error maps."""
+        return hasattr(parts.scorer, "error_map")
+
+    def frame_maps(self, job: Job, parts: Components, video: Video, stored: Any,
+                   device: str) -> tuple[np.ndarray, np.ndarray]:
+        """(float32 ``f' h w`` error maps, int ``f'`` their frames): per masked frame, the scorer's maps of the
+        windows that mask it, aggregated like the frame's errors (``protocol.aggregate``)."""
+        return _frame_maps(parts, video, stored, device, job.protocol.aggregate)
+
 
 class ScoresShape:
     """A model that scores frames itself: one job per dataset, seed and sigma, with no masker and no scorer."""
@@ -109,6 +122,21 @@ class ScoresShape:
     def raw_scores(self, video: Video, scored: dict[str, np.ndarray], protocol: Protocol) -> np.ndarray:
         return scored["scores"]
 
+    def has_maps(self, parts: Components) -> bool:
+        """Whether the job can localise: the model gives error maps (``error_maps(dataset, video)``)."""
+        return callable(getattr(parts.model, "error_maps", None))
+
+    def frame_maps(self, job: Job, parts: Components, video: Video, stored: Any,
+                   device: str) -> tuple[np.ndarray, np.ndarray]:
+        """(float32 ``f' h w``, int ``f'``): the model's maps of the frames where they are finite."""
+        maps = np.asarray(parts.model.error_maps(parts.dataset, video), dtype=np.float32)
+        expected = (video.num_frames, *parts.dataset.frame_size)
+        if maps.shape != expected:
+            raise EvaluationError(f"model '{parts.model.name}' gave error maps of shape {maps.shape} for video "
+                                  f"{video.id}; expected {expected} (frames x the dataset's frame size)")
+        frames = np.flatnonzero(np.isfinite(maps).all(axis=(1, 2)))
+        return maps[frames], frames
+
 
 SHAPES = {shape.name: shape for shape in (ReconstructionShape(), ScoresShape())}
 
@@ -123,26 +151,33 @@ def window_seeds(sample_seed: int, video_id: str, starts: np.ndarray) -> WindowS
     return WindowSeeds(shared=seed(sample_seed), windows=tuple(seed(sample_seed, video_id, int(s)) for s in starts))
 
 
+def _masked_pairs(parts: Components, video: Video, stored: Any, device: str, per_batch: int):
+    """Batches of (first item, originals, reconstructions) over the items of ``recon`` (``w k m h w c``) in
+    (window, draw, masked slot) order: ``per_batch`` masked frames and their reconstructions at a time, float
+    ``n c h w`` on ``device``."""
+    starts, anchors, recon = stored["starts"], stored["anchors"], stored["recon"]
+    masked = np.flatnonzero(~anchors)
+    frames = parts.dataset.frames(video)
+    positions = np.broadcast_to(starts[:, None, None] + masked[None, None, :], recon.shape[:3]).reshape(-1)
+    reconstructions = recon.reshape(-1, *recon.shape[3:])
+    for first in range(0, len(positions), per_batch):
+        batch = slice(first, first + per_batch)
+        yield first, _as_float(frames[positions[batch]], device), _as_float(reconstructions[batch], device)
+
+
 def _window_errors(parts: Components, video: Video, stored: Any, device: str) -> np.ndarray:
     import torch
 
-    starts, anchors, recon = stored["starts"], stored["anchors"], stored["recon"]  # recon: w k m h w c
+    starts, anchors, recon = stored["starts"], stored["anchors"], stored["recon"]
     masked = np.flatnonzero(~anchors)
     errors = np.full((len(starts), len(anchors)), np.nan)
     if len(starts) == 0:
         return errors
-    draws = recon.shape[1]
-    frames = parts.dataset.frames(video)
-    positions = np.broadcast_to(starts[:, None, None] + masked[None, None, :], recon.shape[:3])
-    originals = frames[positions.reshape(-1)]  # (w k m) h w c
-    reconstructions = recon.reshape(-1, *recon.shape[3:])
     values = []
-    for first in range(0, len(originals), FRAMES_PER_SCORER_CALL):
-        batch = slice(first, first + FRAMES_PER_SCORER_CALL)
+    for _, originals, reconstructions in _masked_pairs(parts, video, stored, device, FRAMES_PER_SCORER_CALL):
         with torch.no_grad():
-            scores = parts.scorer(_as_float(originals[batch], device), _as_float(reconstructions[batch], device))
-        values.append(scores.float().cpu())
-    per_draw = torch.cat(values).double().numpy().reshape(len(starts), draws, len(masked))
+            values.append(parts.scorer(originals, reconstructions).float().cpu())
+    per_draw = torch.cat(values).double().numpy().reshape(len(starts), recon.shape[1], len(masked))
     bad = ~np.isfinite(per_draw)
     if bad.any():
         window, _, slot = np.argwhere(bad)[0]
@@ -151,6 +186,40 @@ def _window_errors(parts: Components, video: Video, stored: Any, device: str) ->
                               "return finite numbers for every frame: fix the scorer (nothing was cached)")
     errors[:, masked] = per_draw.mean(axis=1)
     return errors
+
+
+def _frame_maps(parts: Components, video: Video, stored: Any, device: str, how: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per masked frame, the max (or mean) over its windows of the scorer's error map (the mean over draws):
+    (float32 ``f' h w``, the frame index ``f'`` of each map)."""
+    import torch
+
+    starts, anchors, recon = stored["starts"], stored["anchors"], stored["recon"]
+    masked = np.flatnonzero(~anchors)
+    h, w = recon.shape[3:5]
+    total = torch.zeros((video.num_frames, h, w), dtype=torch.float32, device=device)
+    if how == "max":
+        total.fill_(-torch.inf)
+    count = torch.zeros(video.num_frames, dtype=torch.float32, device=device)
+    per_window = recon.shape[1] * len(masked)  # batches of whole windows, so draws are averaged within one
+    per_batch = max(1, FRAMES_PER_SCORER_CALL // max(per_window, 1)) * per_window
+    for first, originals, reconstructions in _masked_pairs(parts, video, stored, device, per_batch):
+        with torch.no_grad():
+            maps = parts.scorer.error_map(originals, reconstructions).float()
+        maps = maps.reshape(-1, recon.shape[1], len(masked), h, w).mean(dim=1).reshape(-1, h, w)  # (w m) h w
+        windows = starts[first // per_window:first // per_window + len(maps) // len(masked)]
+        index = torch.from_numpy((windows[:, None] + masked[None, :]).reshape(-1)).to(device)
+        if how == "max":
+            total.view(len(total), -1).scatter_reduce_(0, index[:, None].expand(-1, h * w), maps.view(len(maps), -1),
+                                                       "amax")
+        else:
+            total.index_add_(0, index, maps)
+        count.index_add_(0, index, torch.ones_like(index, dtype=torch.float32))
+    frames = torch.nonzero(count > 0).flatten()
+    maps = total[frames] if how == "max" else total[frames] / count[frames, None, None]
+    if not torch.isfinite(maps).all():
+        raise EvaluationError(f"scorer '{parts.scorer.name}' returned non-finite error map values on video "
+                              f"{video.id}; an error map must be finite everywhere: fix the scorer")
+    return maps.cpu().numpy(), frames.cpu().numpy()
 
 
 def _as_float(frames: np.ndarray, device: str):

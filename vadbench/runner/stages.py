@@ -1,4 +1,4 @@
-"""The four stages of a job — fit, infer, score, evaluate — each cached under the digest of its inputs.
+"""The five stages of a job — fit, infer, score, localise, evaluate — each cached under the digest of its inputs.
 
 - fit: (model, masker, dataset, training settings, window, seed) -> checkpoint (skipped for models that learn
   nothing and when the user passes ``--checkpoint``).
@@ -7,11 +7,15 @@
   per window from (sample seed, video, window start), so a resumed stage writes the same bytes as an
   uninterrupted one.
 - score: (infer output, scorer and its settings) -> per video, window errors (or a scores model's scores).
-- evaluate: (errors, the masker the job is labelled with, aggregation, smoothing, normalisation, metric rules) ->
-  metric rows and final frame scores.
+- localise: (infer output, scorer, aggregation, region and pixel-sample rules) -> per video, the regions cut from
+  the error maps and a summary of the map's pixels (``vadbench.evaluation.regions``, ``.pixel_metrics``); skipped
+  (key ``NO_LOCALISE``) when the dataset has neither pixel masks nor tracks, the job gives no error maps, or
+  ``protocol.localise`` is off.
+- evaluate: (errors, localisation, the masker the job is labelled with, aggregation, smoothing, normalisation,
+  metric rules) -> metric rows and final frame scores.
 
 A stage output is complete only once its ``done.json`` exists; per-video files are written atomically, so an
-interrupted infer stage resumes from the next missing video. The folders are ``vadbench.stage_cache``'s.
+interrupted infer or localise stage resumes from the next missing video. The folders are ``vadbench.stage_cache``'s.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from vadbench.runner.jobs import Job
 from vadbench.runner.shapes import ReconstructionShape, ScoresShape
 
 INFER_FORMAT = 2  # reconstructions ``w k m h w c`` (format 1 had no draw axis)
+LOCALISE_FORMAT = 1
 
 
 @dataclass
@@ -50,6 +55,7 @@ class Components:
     masker: Masker | None
     scorer: Scorer | None
     dataset_fingerprint: str
+    ground_truth: frozenset[str] = frozenset()  # what the test set annotates beyond frames: "masks", "tracks"
     weights: LoadedWeights = field(default_factory=LoadedWeights)
     checkpoint: Path | None = None  # given by the user: fit is skipped
     checkpoint_digest: str | None = None
@@ -97,8 +103,13 @@ def assign_keys(job: Job, parts: Components) -> None:
     scorer = ({"name": job.scorer.name, "settings": job.scorer.settings, "code": parts.code.get("scorer")}
               if job.scorer else None)
     score_key = digest({"infer": infer_key, "scorer": scorer})
-    job.keys = {"fit": fit_key, "infer": infer_key, "score": score_key,
-                "evaluate": digest({"score": score_key, "masker": masker,
+    if job.protocol.localise and parts.ground_truth and parts.shape.has_maps(parts):
+        localise_key = digest({"infer": infer_key, "scorer": scorer, "truth": sorted(parts.ground_truth),
+                               "protocol": job.protocol.keyed_by("localise"), "format": LOCALISE_FORMAT})
+    else:
+        localise_key = stage_cache.NO_LOCALISE
+    job.keys = {"fit": fit_key, "infer": infer_key, "score": score_key, "localise": localise_key,
+                "evaluate": digest({"score": score_key, "localise": localise_key, "masker": masker,
                                     "protocol": job.protocol.keyed_by("evaluate")})}
 
 
@@ -175,8 +186,64 @@ def score(job: Job, parts: Components, infer_folder: Path, device: str) -> dict[
     return result
 
 
-def evaluate(job: Job, parts: Components, scored: dict[str, dict[str, np.ndarray]]):
-    """Aggregate, post-process and measure; also caches the final per-frame scores for export and plots."""
+def localise(job: Job, parts: Components, infer_folder: Path, device: str) -> Path | None:
+    """Cut regions from every test video's error maps and summarise their pixels (resuming per video); returns the
+    stage folder, or None when the job does not localise."""
+    from vadbench.evaluation.pixel_metrics import sample_indices
+    from vadbench.evaluation.regions import RegionRule
+    from vadbench.evaluation.video_localisation import VideoMaps, localise_videos, workers_for
+
+    if not stage_cache.has_folder("localise", job.keys["localise"]):
+        return None
+    folder = stage_cache.stage_dir("localise", job.keys["localise"])
+    videos = parts.dataset.videos("test")
+    todo = [video for video in videos if not stage_cache.readable(stage_cache.video_file(folder, video.id), ())]
+    if not todo and (folder / stage_cache.DONE).is_file():
+        return folder
+    (folder / stage_cache.DONE).unlink(missing_ok=True)
+    protocol = job.protocol
+    frames = sum(video.num_frames for video in videos)
+    total_pixels = frames * int(np.prod(parts.dataset.frame_size))
+
+    def work():
+        for video in todo:
+            stored = np.load(stage_cache.video_file(infer_folder, video.id))
+            maps, mapped = parts.shape.frame_maps(job, parts, video, stored, device)
+            masks = parts.dataset.masks(video) if "masks" in parts.ground_truth else None
+            sample = sample_indices(maps.size, total_pixels, protocol.pixel_budget, protocol.pixel_seed, video.id)
+            yield VideoMaps(maps, mapped, None if masks is None else np.asarray(masks)[mapped], sample,
+                            cut_regions="tracks" in parts.ground_truth)
+
+    with progress(f"localise {job.scorer.name if job.scorer else job.model.name}", len(todo)) as task:
+        for video, arrays in zip(todo, localise_videos(work(), RegionRule.of(protocol), workers_for(frames))):
+            stage_cache.save_arrays(stage_cache.video_file(folder, video.id), **arrays)
+            task.advance()
+    stage_cache.save_json(folder / stage_cache.DONE, {"videos": len(videos)})
+    return folder
+
+
+def _localised_videos(parts: Components, folder: Path):
+    """The localise stage's per-video output with each video's ground truth (``VideoLocalisation``)."""
+    from vadbench.evaluation.detection_criteria import Detections
+    from vadbench.evaluation.localisation import VideoLocalisation
+    from vadbench.evaluation.pixel_metrics import PixelSummary
+
+    for video in parts.dataset.videos("test"):
+        with np.load(stage_cache.video_file(folder, video.id)) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+        detections = (Detections(arrays["regions/frame"], arrays["regions/boxes"], arrays["regions/score"])
+                      if "regions/frame" in arrays else None)
+        pixels = {name.split("/", 1)[1]: value for name, value in arrays.items() if name.startswith("pixels/")}
+        tracks = parts.dataset.tracks(video) if detections is not None else None
+        yield VideoLocalisation(video.id, video.scene, video.num_frames, detections, tracks,
+                                PixelSummary(**{k: (v.item() if v.ndim == 0 else v) for k, v in pixels.items()})
+                                if pixels else None)
+
+
+def evaluate(job: Job, parts: Components, scored: dict[str, dict[str, np.ndarray]], localised: Path | None):
+    """Aggregate, post-process and measure; also caches the final per-frame scores (and the detection curves) for
+    export and plots."""
+    from vadbench.evaluation.localisation import localisation_metrics
     from vadbench.evaluation.protocol import VideoFrameScores
     from vadbench.evaluation.protocol import evaluate as evaluate_protocol
 
@@ -187,7 +254,15 @@ def evaluate(job: Job, parts: Components, scored: dict[str, dict[str, np.ndarray
         kinds = getattr(parts.dataset, "anomaly_kinds", lambda v: None)(video)
         videos.append(VideoFrameScores(video.id, video.scene, raw, labels, kinds=kinds))
     result = evaluate_protocol(videos, job.protocol, job.dataset.name)
-    stage_cache.save_arrays(stage_cache.stage_dir("evaluate", job.keys["evaluate"]) / stage_cache.FRAME_SCORES,
+    folder = stage_cache.stage_dir("evaluate", job.keys["evaluate"])
+    if localised is not None:
+        located = localisation_metrics(list(_localised_videos(parts, localised)), job.dataset.name)
+        result.rows += located.rows
+        if located.curves is not None:
+            curves = located.curves
+            stage_cache.save_arrays(folder / stage_cache.DETECTION_CURVES, fpr=curves.fpr, rbdr=curves.rbdr,
+                                    tbdr=curves.tbdr)
+    stage_cache.save_arrays(folder / stage_cache.FRAME_SCORES,
                             **{f"scores/{v.id}": result.scores[v.id] for v in videos},
                             **{f"labels/{v.id}": v.labels for v in videos})
     return result

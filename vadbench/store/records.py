@@ -33,6 +33,7 @@ class JobRecord:
     fit_key: str | None = None
     infer_key: str | None = None
     score_key: str | None = None
+    localise_key: str | None = None
     status: str = "done"
     error: str | None = None
     provenance: dict[str, Any] = field(default_factory=dict)

@@ -118,6 +118,7 @@ class Job(Base):
     wall_time: Mapped[float | None] = mapped_column(Float)
     peak_memory: Mapped[int | None] = mapped_column(BigInteger)
     note: Mapped[str | None] = mapped_column(Text)
+    localise_key: Mapped[str | None] = mapped_column(String(64))  # added by 0005, hence last
 
     run: Mapped[Run | None] = relationship(back_populates="jobs")
     metrics: Mapped[list[Metric]] = relationship(back_populates="job", passive_deletes=True)
