@@ -85,6 +85,12 @@ def test_the_interp_floor_localises_once_for_every_sigma(tmp_path, vadbench):
     assert len({key for key, _ in rows}) == 1  # both sigmas share one localise stage
     assert [path.name for path in (tmp_path / "home" / "stages" / "localise").iterdir()] == [rows[0][0]]
 
+    ranked = vadbench("report", "--metric", "rbdc", "--columns", "tbdc,pixel_auroc,aupro", "--no-reported",
+                      "--format", "csv", cwd=tmp_path)
+    assert ranked.returncode == 0, ranked.stderr
+    header, *lines = ranked.stdout.strip().splitlines()
+    assert {"rbdc", "tbdc", "pixel_auroc", "aupro"} <= set(header.split(",")) and len(lines) == 2
+
     with sqlite3.connect(tmp_path / "results.db") as connection:
         (run,) = connection.execute("select id from runs").fetchone()
     plotted = vadbench("plot", run, "--out", "plots", cwd=tmp_path, env_extra=home)
