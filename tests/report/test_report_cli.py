@@ -81,3 +81,18 @@ def test_report_does_not_import_torch(db):
             "print('torch' in sys.modules, file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stderr.strip() == "False" and done.stdout.startswith("dataset,source,rank")
+
+
+def test_report_filters_take_comma_lists_like_run(app, db):
+    url, *_ = db
+
+    def boards(*filters):
+        result = CliRunner().invoke(app, ["report", "--db", url, "--format", "json", *filters])
+        assert result.exit_code == 0, result.output
+        return [(board["dataset"], sorted({row["model"] for row in board["measured"] + board["reported"]}))
+                for board in json.loads(result.output)["boards"]]
+
+    assert boards("--dataset", "avenue,stc") == boards("--dataset", "avenue", "--dataset", "stc")
+    assert [dataset for dataset, _ in boards("--dataset", "avenue,stc")] == ["avenue", "stc"]
+    assert {model for _, models in boards("--model", "mamba-ramvid,interp") for model in models} <= {"mamba-ramvid",
+                                                                                                      "interp"}

@@ -76,6 +76,8 @@ def test_the_interp_floor_localises_once_for_every_sigma(tmp_path, vadbench):
     result = vadbench("run", "--model", "interp", "--scorer", "mse", "--dataset", "synthetic", "--sigma", "0,3",
                       *OPTIONS, cwd=tmp_path, env_extra=home)
     assert result.returncode == 0, result.stdout + result.stderr
+    outcome = result.stdout[result.stdout.index("run "):]  # the job-outcome table: every axis, rbdc beside the AUCs
+    assert "sigma" in outcome and "rbdc" in outcome and {"0", "3"} <= set(outcome.split())
     with sqlite3.connect(tmp_path / "results.db") as connection:
         rows = connection.execute(
             "select j.localise_key, count(distinct m.metric) from jobs j join metrics m on m.job_id = j.id where "

@@ -8,6 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from vadbench.cli.options import split_list
+
 DB_HELP = "results store URL (default: $VADBENCH_DB, else sqlite:///results.db)"
 DbOption = Annotated[Optional[str], typer.Option("--db", help=DB_HELP)]
 
@@ -39,8 +41,8 @@ def report(
     scope: Annotated[Scope, typer.Option(help="dataset: metric columns over all test videos; kind: the metric per "
                                               "anomaly kind, one column per kind, ranked by its mean of "
                                               "kinds")] = Scope.dataset,
-    dataset: Annotated[Optional[list[str]], typer.Option(help="only these datasets (repeatable)")] = None,
-    model: Annotated[Optional[list[str]], typer.Option(help="only these models (repeatable)")] = None,
+    dataset: Annotated[Optional[list[str]], typer.Option(help="only these datasets (repeatable or a,b)")] = None,
+    model: Annotated[Optional[list[str]], typer.Option(help="only these models (repeatable or a,b)")] = None,
     run: Annotated[Optional[str], typer.Option(help="only measured jobs of this run (id or prefix)")] = None,
     columns: Annotated[Optional[str], typer.Option(help="extra metric columns, comma-separated "
                                                         "[default: ap,auc_macro,accuracy_oracle]")] = None,
@@ -64,8 +66,8 @@ def report(
 
     with open_store(db, create=False) as store:
         run_id = store.get_run(run).id if run else None
-        boards = leaderboards(store, metric=metric, columns=_columns(columns), datasets=dataset or [],
-                              models=model or [], run_id=run_id, reported=reported, scope=scope.value)
+        boards = leaderboards(store, metric=metric, columns=_columns(columns), datasets=split_list(dataset) or [],
+                              models=split_list(model) or [], run_id=run_id, reported=reported, scope=scope.value)
     verdicts = [line for line in (floor_verdict(board, floor) for board in boards) if line] if floor else []
     if format is Format.rich:
         _print(Group(to_rich(boards), *verdicts), output)

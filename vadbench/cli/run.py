@@ -14,16 +14,7 @@ from rich.markup import escape
 from vadbench.errors import ConfigError
 from vadbench.cli.console import err
 from vadbench.cli.console import out as console
-
-ListOption = Optional[list[str]]
-
-
-def split_list(values: ListOption) -> list[str] | None:
-    """``["a,b", "c"]`` -> ``["a", "b", "c"]``; None when the option was not given."""
-    if not values:
-        return None
-    return [item.strip() for value in values for item in value.split(",") if item.strip()]
-
+from vadbench.cli.options import ListOption, split_list
 
 def register(app: typer.Typer) -> None:
     @app.command("run", context_settings={"allow_extra_args": True})

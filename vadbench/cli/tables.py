@@ -26,12 +26,16 @@ def job_table(plan) -> Table:
 
 
 def outcome_table(run_id: str, outcomes) -> Table:
+    """One row per job of a run: every axis of the cross-product (sigma too) and its headline metrics; rbdc where
+    a job localised."""
+    metrics = ["auc_micro", "auc_macro", "ap"] + (["rbdc"] if any("rbdc" in o.metrics for o in outcomes) else [])
     table = Table(title=f"run {run_id}", title_justify="left")
-    for column in ("dataset", "model", "masker", "scorer", "seed", "draw", "status", "auc_micro", "auc_macro", "ap"):
+    for column in ("dataset", "model", "masker", "scorer", "seed", "draw", "sigma", "status", *metrics):
         table.add_column(column)
     for outcome in outcomes:
         job = outcome.job
-        values = [f"{outcome.metrics[m]:.4f}" if m in outcome.metrics else "" for m in ("auc_micro", "auc_macro", "ap")]
+        values = [f"{outcome.metrics[m]:.4f}" if m in outcome.metrics else "" for m in metrics]
         table.add_row(job.dataset.name, job.model.name, job.masker.name if job.masker else "-",
-                      job.scorer.name if job.scorer else "-", str(job.seed), _draw(job), outcome.status, *values)
+                      job.scorer.name if job.scorer else "-", str(job.seed), _draw(job), f"{job.protocol.sigma:g}",
+                      outcome.status, *values)
     return table
