@@ -233,3 +233,28 @@ def test_run_puts_back_the_sigterm_handler_it_found(workdir, monkeypatch):
         assert signals.getsignal(signals.SIGTERM) is mine
     finally:
         signals.signal(signals.SIGTERM, previous)
+
+
+def test_limit_runs_a_quick_check_that_report_keeps_apart(workdir, vadbench):
+    result = vadbench("run", "--model", "interp", "--dataset", "synthetic", "--limit", "1", *SMALL, cwd=workdir)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "--limit 1" in result.stdout and "--limited" in result.stdout
+    with sqlite3.connect(workdir / "results.db") as connection:
+        ((settings,),) = connection.execute("select settings from jobs where source = 'measured'").fetchall()
+    assert json.loads(settings)["limit"] == 1
+    assert stored_values(workdir / "results.db", "videos") == [1.0]  # one test video of the synthetic dataset's 8
+
+    hidden = vadbench("report", "--no-reported", "--format", "json", cwd=workdir)
+    assert hidden.returncode == 1 and "add --limited to see them" in hidden.stderr
+    shown = vadbench("report", "--no-reported", "--limited", "--format", "json", cwd=workdir)
+    assert shown.returncode == 0, shown.stderr
+    assert [row["model"] for row in json.loads(shown.stdout)["boards"][0]["measured"]] == ["interp"]
+
+    full = vadbench("run", "--model", "interp", "--dataset", "synthetic", *SMALL, cwd=workdir)
+    assert full.returncode == 0 and "Nothing to do" not in full.stdout  # a limited job never stands for a full one
+    assert sorted(stored_values(workdir / "results.db", "videos")) == [1.0, 8.0]
+
+
+def test_limit_must_be_positive(workdir, vadbench):
+    result = vadbench("run", "--model", "interp", "--limit", "0", cwd=workdir)
+    assert result.returncode == 2 and "--limit" in result.stderr and "Traceback" not in result.stderr

@@ -48,6 +48,8 @@ def report(
                                                         "[default: ap,auc_macro,accuracy_oracle]")] = None,
     reported: Annotated[bool, typer.Option(help="include published (reported) numbers, apart from measured "
                                                 "ones")] = True,
+    limited: Annotated[bool, typer.Option(help="include jobs run with --limit (a subset of the test set; left "
+                                               "out by default)")] = False,
     format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.rich,
     output: Annotated[Optional[Path], typer.Option("--output", help="write to this file instead of "
                                                                            "stdout")] = None,
@@ -67,7 +69,8 @@ def report(
     with open_store(db, create=False) as store:
         run_id = store.get_run(run).id if run else None
         boards = leaderboards(store, metric=metric, columns=_columns(columns), datasets=split_list(dataset) or [],
-                              models=split_list(model) or [], run_id=run_id, reported=reported, scope=scope.value)
+                              models=split_list(model) or [], run_id=run_id, reported=reported, scope=scope.value,
+                              limited=limited)
     verdicts = [line for line in (floor_verdict(board, floor) for board in boards) if line] if floor else []
     if format is Format.rich:
         _print(Group(to_rich(boards), *verdicts), output)

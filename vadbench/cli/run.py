@@ -33,6 +33,9 @@ def register(app: typer.Typer) -> None:
         cfg_options: ListOption = typer.Option(None, "--cfg-options", "-o",
                                                help="key=value overrides, e.g. preset=tiny scorer.wmse.tau=0.1."),
         checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Evaluate this checkpoint; no fitting."),
+        limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N videos of each split, for "
+                                            "a quick check; such jobs are marked and `report` leaves them out "
+                                            "unless --limited."),
         device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
         db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL [default: $VADBENCH_DB or results.db]."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Redo jobs already in the store."),
@@ -65,13 +68,16 @@ def register(app: typer.Typer) -> None:
                           for s in split_list(sample_seed) or defaults.get("sample_seeds") or [0]],
             sigmas=[_number(float, s, "--sigma") for s in split_list(sigma) or defaults.get("sigmas") or []] or None,
             config=file_config, cfg_options=parse_cfg_options([*(cfg_options or []), *_trailing_options(ctx.args)]),
-            checkpoint=checkpoint, device=device, overwrite=overwrite,
+            checkpoint=checkpoint, limit=limit, device=device, overwrite=overwrite,
             command=shlex.join(["vadbench", *sys.argv[1:]]))
         store = open_store(db)
         the_plan = plan(request, store)
         leader = distributed_rank() == 0  # under torchrun only rank 0 reports (and writes the store)
         if leader:
             console.print(job_table(the_plan))
+            if limit is not None:
+                console.print(f"[yellow]--limit {limit}[/]: the first {limit} videos of each split only; these jobs are "
+                              "marked as limited and `vadbench report` shows them only with --limited")
         if dry_run:
             return
         if not the_plan.todo:

@@ -87,10 +87,11 @@ class Board:
 
 def leaderboards(store: Store, *, metric: str = DEFAULT_METRIC, columns: list[str] | None = None,
                  datasets: list[str] = (), models: list[str] = (), run_id: str | None = None,
-                 reported: bool = True, scope: str = "dataset") -> list[Board]:
+                 reported: bool = True, scope: str = "dataset", limited: bool = False) -> list[Board]:
     """One board per dataset that has results, ranked by ``metric`` (the order its direction implies).
 
-    ``scope="kind"``: the columns are the dataset's anomaly kinds (``columns`` must be None).
+    ``scope="kind"``: the columns are the dataset's anomaly kinds (``columns`` must be None). Jobs run with
+    ``--limit`` (a subset of the test set) are left out unless ``limited``.
     """
     if kind(metric).higher_is_better is None:
         raise ConfigError(f"metric {metric!r} cannot rank rows (it is a count or a threshold); "
@@ -101,10 +102,10 @@ def leaderboards(store: Store, *, metric: str = DEFAULT_METRIC, columns: list[st
         if columns is not None:
             raise ConfigError("columns are metrics at scope dataset only; at scope kind they are the anomaly kinds, "
                               "so leave --columns out (pick the kinds' metric with --metric)")
-        return _kind_boards(store, metric, datasets, models, run_id)
+        return _kind_boards(store, metric, datasets, models, run_id, limited)
     columns = [name for name in (DEFAULT_COLUMNS if columns is None else columns) if name != metric]
-    rows = store.metric_rows(metrics=[metric, *columns], datasets=datasets, models=models, run_id=run_id,
-                             reported=reported)
+    rows = _counted(store.metric_rows(metrics=[metric, *columns], datasets=datasets, models=models, run_id=run_id,
+                                      reported=reported), limited)
     if not any(name == metric for _, name, _ in rows):
         _explain_empty(store, metric, datasets, models, run_id)
     by_dataset: dict[str, dict[int, tuple[JobRecord, dict[str, float]]]] = defaultdict(dict)
@@ -113,10 +114,16 @@ def leaderboards(store: Store, *, metric: str = DEFAULT_METRIC, columns: list[st
     return [_board(dataset, metric, columns, list(jobs.values())) for dataset, jobs in sorted(by_dataset.items())]
 
 
+def _counted(rows: list, limited: bool) -> list:
+    """``rows`` (each led by its job) without the jobs run with ``--limit``, unless ``limited``."""
+    return rows if limited else [row for row in rows if "limit" not in row[0].settings]
+
+
 def _kind_boards(store: Store, metric: str, datasets: list[str], models: list[str],
-                 run_id: str | None) -> list[Board]:
+                 run_id: str | None, limited: bool) -> list[Board]:
     """Per dataset: the metric per anomaly kind of each job, and under ``metric`` its mean over the job's kinds."""
-    rows = store.scope_rows("kind", metrics=[metric], datasets=datasets, models=models, run_id=run_id)
+    rows = _counted(store.scope_rows("kind", metrics=[metric], datasets=datasets, models=models, run_id=run_id),
+                    limited)
     if not rows:
         if not store.scope_rows("kind", metrics=[metric]):
             raise ConfigError(f"no results have metric {metric!r} per anomaly kind in {store.url}; only datasets "
@@ -207,6 +214,9 @@ def _explain_empty(store: Store, metric: str, datasets: list[str], models: list[
         if missing:
             raise ConfigError(f"no results for {label} {', '.join(map(repr, missing))}; "
                               f"{label}s in {store.url}: {', '.join(sorted(have))}")
+    if any("limit" in job.settings for job, name, _ in everything if name == metric):
+        raise ConfigError(f"the results with metric {metric!r} that match come from runs with --limit (a subset of "
+                          "the test set); add --limited to see them")
     raise ConfigError(f"no results match metric {metric!r}"
                       + (f", run {run_id}" if run_id else "") + "; widen the filters")
 

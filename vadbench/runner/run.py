@@ -18,6 +18,7 @@ from vadbench.evaluation.records import MetricRow
 from vadbench.hashing import digest, file_digest
 from vadbench.runner import stages
 from vadbench.runner.jobs import Job, expand
+from vadbench.runner.limited import LimitedDataset
 from vadbench.runner.provenance import environment, peak_memory, reset_peak_memory
 from vadbench.runner.shapes import shape_of
 from vadbench.settings import Selected, resolve
@@ -37,6 +38,7 @@ class RunRequest:
     config: dict[str, Any] = field(default_factory=dict)
     cfg_options: list[tuple[str, Any]] = field(default_factory=list)
     checkpoint: Path | None = None
+    limit: int | None = None  # videos per split (``--limit``), for quick checks
     device: str = "auto"
     overwrite: bool = False
     command: str = ""
@@ -110,6 +112,8 @@ def plan(request: RunRequest, store: Any) -> Plan:
     planned = []
     for job in jobs:
         dataset = build.component("dataset", job.dataset)
+        if request.limit is not None:
+            dataset = LimitedDataset(dataset, request.limit)
         if job.masker is not None:
             _check_window(dataset, job.dataset.name, job.protocol.window)
         model, weights = build.model(job.model, seed=job.seed)
@@ -265,7 +269,8 @@ def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_st
     record = record_type(
         dataset=job.dataset.name, model=job.model.name, masker=job.masker.name if job.masker else None,
         scorer=job.scorer.name if job.scorer else None, seed=job.seed, sample_seed=job.sample_seed,
-        settings={**job.settings(), **({"checkpoint": parts.checkpoint_digest} if parts.checkpoint else {})},
+        settings={**job.settings(), **({"checkpoint": parts.checkpoint_digest} if parts.checkpoint else {}),
+                  **({"limit": plan.request.limit} if plan.request.limit is not None else {})},
         eval_key=job.keys["evaluate"], fit_key=job.keys["fit"],
         infer_key=job.keys["infer"], score_key=job.keys["score"], localise_key=job.keys["localise"],
         status="failed" if error else "done",
