@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+_run_home: Path | None = None
 
 
 def home() -> Path:
     """The root of every cache: decoded frames, stage outputs (checkpoints, reconstructions, errors)."""
-    return Path(os.environ.get("VADBENCH_HOME", ".vadbench")).expanduser()
+    return _run_home or Path(os.environ.get("VADBENCH_HOME", ".vadbench")).expanduser()
+
+
+@contextmanager
+def home_of_run(recorded: str | None) -> Iterator[Path]:
+    """Read the caches of the run that recorded ``recorded`` as its home (``runs.home``), wherever this process
+    started, when that folder is on this machine; else the usual ``home()``."""
+    global _run_home
+    previous = _run_home
+    if recorded and Path(recorded).is_dir():
+        _run_home = Path(recorded)
+    try:
+        yield home()
+    finally:
+        _run_home = previous
 
 
 def frame_cache() -> Path:

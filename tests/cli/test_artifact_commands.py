@@ -44,3 +44,25 @@ def test_export_plot_and_cache_of_a_run(tmp_path, vadbench):
     assert removed.returncode == 0 and "removed evaluate/" in removed.stdout
     gone = vadbench("export", run, "--out", "out2", cwd=tmp_path, env_extra=home)
     assert gone.returncode == 1 and "not in the cache" in gone.stderr and "--overwrite" in gone.stderr
+
+
+def test_plot_and_export_find_the_runs_cache_from_another_folder(tmp_path, vadbench):
+    import sqlite3
+
+    work, elsewhere = tmp_path / "work", tmp_path / "elsewhere"
+    work.mkdir()
+    elsewhere.mkdir()
+    result = vadbench("run", "--model", "interp", "--dataset", "synthetic", "--cfg-options",
+                      "dataset.synthetic.size=[32, 32]", cwd=work, env_extra={"VADBENCH_HOME": ".cache"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    with sqlite3.connect(work / "results.db") as connection:
+        ((run, home),) = connection.execute("select id, home from runs").fetchall()
+    assert home == str((work / ".cache").resolve())
+    db = f"--db=sqlite:///{work / 'results.db'}"
+    for command in (["export", run, "--out", "exported"], ["plot", run, "--out", "plots"]):
+        done = vadbench(*command, db, cwd=elsewhere, env_extra={"VADBENCH_HOME": ".cache"})
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert list((elsewhere / "exported").glob("*.csv")) and list((elsewhere / "plots").glob("*.png"))
+    assert not (elsewhere / ".cache").exists()  # nothing recomputed or cached here
+    shown = vadbench("show", run, db, cwd=elsewhere)
+    assert str(work / ".cache") in shown.stdout.replace("\n", "")

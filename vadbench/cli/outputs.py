@@ -33,6 +33,29 @@ def done_jobs(store, run_id: str) -> list:
     return jobs
 
 
+def _export(jobs, out_dir: Path, fmt: str) -> None:
+    """Each job's final per-frame scores and labels as one csv (a row per frame) or npz file in ``out_dir``."""
+    import numpy as np
+
+    for job in jobs:
+        arrays = np.load(frame_scores_file(job))
+        name = f"job{job.id}_{job.model}_{job.masker or '-'}_{job.scorer or '-'}_{job.dataset}_seed{job.seed}"
+        target = out_dir / f"{name}.{fmt}"
+        if fmt == "npz":
+            np.savez_compressed(target, **{key: arrays[key] for key in arrays.files})
+        else:
+            with open(target, "w", newline="") as handle:
+                writer = csv.writer(handle)
+                writer.writerow(["video", "frame", "score", "label"])
+                for key in arrays.files:
+                    if key.startswith("scores/"):
+                        video = key.split("/", 1)[1]
+                        labels = arrays[f"labels/{video}"]
+                        for frame, (score, label) in enumerate(zip(arrays[key], labels)):
+                            writer.writerow([video, frame, "" if np.isnan(score) else f"{score:.6g}", int(label)])
+        out.print(f"wrote {target}")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("export")
     def export_command(
@@ -42,8 +65,6 @@ def register(app: typer.Typer) -> None:
         db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL of the store."),
     ) -> None:
         """Write every job's final per-frame scores and labels (after the protocol's post-processing)."""
-        import numpy as np
-
         from vadbench.store.db import open_store
 
         if fmt not in ("csv", "npz"):
@@ -51,23 +72,8 @@ def register(app: typer.Typer) -> None:
         store = open_store(db, create=False)
         record = store.get_run(run)
         out_dir.mkdir(parents=True, exist_ok=True)
-        for job in done_jobs(store, record.id):
-            arrays = np.load(frame_scores_file(job))
-            name = f"job{job.id}_{job.model}_{job.masker or '-'}_{job.scorer or '-'}_{job.dataset}_seed{job.seed}"
-            target = out_dir / f"{name}.{fmt}"
-            if fmt == "npz":
-                np.savez_compressed(target, **{key: arrays[key] for key in arrays.files})
-            else:
-                with open(target, "w", newline="") as handle:
-                    writer = csv.writer(handle)
-                    writer.writerow(["video", "frame", "score", "label"])
-                    for key in arrays.files:
-                        if key.startswith("scores/"):
-                            video = key.split("/", 1)[1]
-                            labels = arrays[f"labels/{video}"]
-                            for frame, (score, label) in enumerate(zip(arrays[key], labels)):
-                                writer.writerow([video, frame, "" if np.isnan(score) else f"{score:.6g}", int(label)])
-            out.print(f"wrote {target}")
+        with paths.home_of_run(record.home):
+            _export(done_jobs(store, record.id), out_dir, fmt)
 
     @app.command("plot")
     def plot_command(
@@ -83,9 +89,10 @@ def register(app: typer.Typer) -> None:
         store = open_store(db, create=False)
         record = store.get_run(run)
         out_dir.mkdir(parents=True, exist_ok=True)
-        for job in done_jobs(store, record.id):
-            for path in plot_job(job, frame_scores_file(job), out_dir, top=top):
-                out.print(f"wrote {path}")
+        with paths.home_of_run(record.home):
+            for job in done_jobs(store, record.id):
+                for path in plot_job(job, frame_scores_file(job), out_dir, top=top):
+                    out.print(f"wrote {path}")
 
     cache_app = typer.Typer(rich_markup_mode=None,
                             help="List or remove what the stages cached (checkpoints, reconstructions, errors).")

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from vadbench import plugin_host, stage_cache
+from vadbench import paths, plugin_host, stage_cache
 from vadbench.components import is_learned, is_stochastic
 from vadbench.errors import ConfigError, DuplicateJobError
 from vadbench.evaluation.records import MetricRow
@@ -202,7 +202,7 @@ def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambd
     run_id = store.start_run(command=plan.request.command, config=plan.resolved_config,
                              config_hash=digest(plan.resolved_config), versions=env["versions"],
                              git_commit=env["git_commit"], device=env["device"], host=env["host"],
-                             seeds=plan.request.seeds)
+                             seeds=plan.request.seeds, home=str(paths.home().resolve()))
     started, outcomes, failed_stages = time.perf_counter(), [], {}
     status, error = "failed", None
     beating = _heartbeat(store, run_id)

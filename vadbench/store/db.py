@@ -196,7 +196,8 @@ class Store:
     # -- runs -------------------------------------------------------------------------------------------------
 
     def start_run(self, *, command: str, config: dict[str, Any], config_hash: str, versions: dict[str, Any],
-                  git_commit: str | None, device: str, host: str, seeds: Iterable[int] = ()) -> str:
+                  git_commit: str | None, device: str, host: str, seeds: Iterable[int] = (),
+                  home: str | None = None) -> str:
         """Record a run as ``running``, owned by this process on ``host``, and return its new 12-hex id. Runs left
         ``running`` by dead processes are closed first (``close_stale_runs``)."""
         self.close_stale_runs(host)
@@ -206,7 +207,7 @@ class Store:
             session.add(schema.Run(
                 id=run_id, created_at=now, command=command, config=config,
                 config_hash=config_hash, versions=versions, git_commit=git_commit, device=device, host=host,
-                seeds=list(seeds), status="running", pid=os.getpid(), heartbeat_at=now,
+                seeds=list(seeds), status="running", pid=os.getpid(), heartbeat_at=now, home=home,
             ))
         return run_id
 

@@ -70,6 +70,7 @@ class RunRecord:
     error: str | None = None
     pid: int | None = None
     heartbeat_at: datetime | None = None
+    home: str | None = None  # the cache folder ($VADBENCH_HOME, absolute) the run used
 
 
 @dataclass
