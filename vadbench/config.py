@@ -1,4 +1,5 @@
-"""Run config files: mmengine ``Config`` files under ``configs/`` with ``_base_`` inheritance.
+"""Run config files: mmengine ``Config`` files with ``_base_`` inheritance, a path or the name of one shipped in
+``configs/`` (installed as the ``vadbench_configs`` package).
 
 A config file may hold these sections (all optional)::
 
@@ -23,12 +24,32 @@ SECTIONS = ("run", "model", "masker", "scorer", "dataset", "protocol")
 RUN_KEYS = ("models", "maskers", "scorers", "datasets", "seeds", "sample_seeds", "sigmas")
 
 
+def shipped_configs() -> dict[str, Path]:
+    """The configs installed with vadbench (the checkout's ``configs/``), by name: ``demo``, ``synthetic32``..."""
+    import vadbench_configs
+
+    folder = Path(vadbench_configs.__file__).parent
+    return {path.stem: path for path in sorted(folder.glob("*.py")) if not path.name.startswith("_")}
+
+
+def find_config(given: Path) -> Path:
+    """``given`` if it is a file, else the shipped config of that name (``demo`` or ``demo.py``); an error lists
+    the shipped ones."""
+    if given.is_file():
+        return given
+    shipped = shipped_configs()
+    if given.parent == Path(".") and given.stem in shipped and given.suffix in ("", ".py"):
+        return shipped[given.stem]
+    raise ConfigError(f"--config {given}: no such file, and vadbench ships no config of that name; shipped: "
+                      f"{', '.join(shipped)} (e.g. --config demo), or give a path to your own")
+
+
 def load_config(path: Path) -> dict[str, Any]:
-    """The config file's sections as plain dicts; unknown sections or run keys are errors naming the valid ones."""
+    """The config file's sections as plain dicts (``path`` a file, or the name of a shipped config); unknown sections
+    or run keys are errors naming the valid ones."""
     from mmengine.config import Config
 
-    if not path.is_file():
-        raise ConfigError(f"--config {path}: no such file (configs live under configs/, e.g. configs/demo.py)")
+    path = find_config(path)
     try:
         data = Config.fromfile(str(path)).to_dict()
     except Exception as error:

@@ -29,7 +29,8 @@ def register(app: typer.Typer) -> None:
             None, "--sample-seed", help="Sampling-noise seed(s) of stochastic models [default: 0]; each is its own "
                                         "job on the same checkpoint, and the leaderboard averages over them."),
         sigma: ListOption = typer.Option(None, "--sigma", help="Smoothing sigma(s) in frames [default: protocol]."),
-        config: Optional[Path] = typer.Option(None, "--config", "-c", help="An mmengine config file (configs/)."),
+        config: Optional[Path] = typer.Option(None, "--config", "-c", help="An mmengine config file, or the name "
+                                              "of a shipped one (demo, synthetic32)."),
         cfg_options: ListOption = typer.Option(None, "--cfg-options", "-o",
                                                help="key=value overrides, e.g. preset=tiny scorer.wmse.tau=0.1."),
         checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="Evaluate this checkpoint; no fitting."),

@@ -1,0 +1,1 @@
+"""Config pieces the shipped configs inherit through ``_base_``."""
