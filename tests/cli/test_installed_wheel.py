@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 CHECKOUT = Path(__file__).resolve().parents[2]
+PACKAGED = ("pyproject.toml", "README.md", "vadbench", "plugins", "configs")
 
 
 @pytest.fixture(scope="module")
@@ -19,9 +21,16 @@ def installed(tmp_path_factory):
     """A venv holding only the vadbench wheel; its dependencies come from this interpreter's site-packages through
     a ``.pth`` line (whose own ``.pth`` files, this checkout's editable install among them, are not processed)."""
     root = tmp_path_factory.mktemp("wheel")
+    source = root / "source"  # built from a copy: setuptools leaves build/ and *.egg-info beside the sources
+    source.mkdir()
+    for part in PACKAGED:
+        if (CHECKOUT / part).is_dir():
+            shutil.copytree(CHECKOUT / part, source / part, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(CHECKOUT / part, source / part)
     pip = [sys.executable, "-m", "pip", "--quiet", "--disable-pip-version-check"]
     subprocess.run([*pip, "wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", str(root / "dist"),
-                    str(CHECKOUT)], check=True, capture_output=True)
+                    str(source)], check=True, capture_output=True)
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(root / "venv")], check=True)
     python = root / "venv" / "bin" / "python"
     purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
