@@ -119,6 +119,8 @@ class FitContext:
     device: str
     window: int  # L, the window length of the protocol
     progress: Callable[..., Any]  # progress(description, total) -> task with advance(n=1) and update(**fields)
+    log: Callable[[int, dict[str, float]], None] = lambda step, values: None  # log(step, {"loss": ...}) feeds
+    # the experiment trackers (the ``log_metrics`` hook); call it once per optimiser step
 
 
 @dataclass(frozen=True)

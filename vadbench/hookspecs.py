@@ -48,3 +48,12 @@ def register_commands(cli: Any) -> None:
 @hookspec
 def job_finished(job: dict, metrics: list[dict]) -> None:
     """Called after a job's metrics are stored: ``job`` is its stored record, ``metrics`` its metric rows."""
+
+
+@hookspec
+def log_metrics(run: dict, job: dict, step: int | None, values: dict[str, float]) -> None:
+    """An experiment tracker's feed. Called during a fit, once per training step (``step`` >= 1, ``values`` such as
+    ``loss`` and ``lr``), and at each job's end (``step`` None, ``values`` its dataset-scope metrics). ``run`` holds
+    the run's ``id``, ``command``, ``home`` (cache folder) and ``log`` (the names given to ``run --log``: a tracker
+    writes when its name is among them); ``job`` its ``dataset``, ``model``, ``masker``, ``scorer``, ``seed``,
+    ``sample_seed``, ``label`` and stage keys, and its stored ``id`` at the end."""

@@ -115,9 +115,11 @@ def train(settings: RamvidSettings, unet: UNetConfig, diffusion: GaussianDiffusi
             task.advance()
             task.update(loss=loss)
             if log is not None:
-                log.add({"step": step + 1, "loss": loss, "lr": lr,
-                         "ema_decay": last_decay(int(ema.n_averaged), settings.ema),
-                         "steps_per_s": 1.0 / max(time.perf_counter() - clock, 1e-9)})
+                record = {"step": step + 1, "loss": loss, "lr": lr,
+                          "ema_decay": last_decay(int(ema.n_averaged), settings.ema),
+                          "steps_per_s": 1.0 / max(time.perf_counter() - clock, 1e-9)}
+                log.add(record)
+                ctx.log(step + 1, {name: value for name, value in record.items() if name != "step"})
             if (step + 1) % settings.checkpoint_every == 0 or step + 1 == steps:
                 if rank == 0:
                     log.flush()

@@ -37,6 +37,8 @@ def register(app: typer.Typer) -> None:
         limit: Optional[int] = typer.Option(None, "--limit", min=1, help="Only the first N videos of each split, for "
                                             "a quick check; such jobs are marked and `report` leaves them out "
                                             "unless --limited."),
+        log: ListOption = typer.Option(None, "--log", help="Feed these experiment trackers (the log_metrics hook): "
+                                       "tensorboard, built in, or a tracker plugin's name."),
         device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
         db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL [default: $VADBENCH_DB or results.db]."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Redo jobs already in the store."),
@@ -69,7 +71,7 @@ def register(app: typer.Typer) -> None:
                           for s in split_list(sample_seed) or defaults.get("sample_seeds") or [0]],
             sigmas=[_number(float, s, "--sigma") for s in split_list(sigma) or defaults.get("sigmas") or []] or None,
             config=file_config, cfg_options=parse_cfg_options([*(cfg_options or []), *_trailing_options(ctx.args)]),
-            checkpoint=checkpoint, limit=limit, device=device, overwrite=overwrite,
+            checkpoint=checkpoint, limit=limit, log=split_list(log) or [], device=device, overwrite=overwrite,
             command=shlex.join(["vadbench", *sys.argv[1:]]))
         store = open_store(db)
         the_plan = plan(request, store)
@@ -97,6 +99,10 @@ def register(app: typer.Typer) -> None:
         if not leader:
             return
         console.print(outcome_table(run_id, outcomes))
+        if "tensorboard" in request.log:
+            from vadbench import paths
+
+            console.print(f"TensorBoard: tensorboard --logdir {paths.home().resolve() / 'tensorboard' / run_id}")
         failed = [o for o in outcomes if o.status == "failed"]
         if failed:
             console.print(f"[red]{len(failed)} of {len(outcomes)} jobs failed[/]; details: vadbench show {run_id}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 import time
@@ -39,6 +40,7 @@ class RunRequest:
     cfg_options: list[tuple[str, Any]] = field(default_factory=list)
     checkpoint: Path | None = None
     limit: int | None = None  # videos per split (``--limit``), for quick checks
+    log: list[str] = field(default_factory=list)  # experiment trackers to feed (``--log``), by name
     device: str = "auto"
     overwrite: bool = False
     command: str = ""
@@ -92,6 +94,9 @@ def plan(request: RunRequest, store: Any) -> Plan:
     protocol = Protocol.from_dict(protocol_settings)  # validated here, before any component is built
     protocol_settings.update(protocol.as_dict())  # canonical numbers in the stored config
     device = resolve_device(request.device)
+    if "tensorboard" in request.log and importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError("--log tensorboard needs the tensorboard package: pip install 'vadbench[tensorboard]' "
+                          "(or tensorboard)")
     checkpoint_digest = None
     if request.checkpoint is not None:
         if not request.checkpoint.is_file():
@@ -206,12 +211,14 @@ def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambd
     started, outcomes, failed_stages = time.perf_counter(), [], {}
     status, error = "failed", None
     beating = _heartbeat(store, run_id)
+    run_info = {"id": run_id, "command": plan.request.command, "home": str(paths.home().resolve()),
+                "log": list(plan.request.log)}
     try:
         for planned in plan.jobs:
             if planned.done_in_store and not plan.request.overwrite:
                 outcome = JobOutcome(planned.job, "reused")
             else:
-                outcome = _run_job(planned, plan, store, run_id, failed_stages, JobRecord)
+                outcome = _run_job(planned, plan, store, run_info, failed_stages, JobRecord)
             outcomes.append(outcome)
             on_job(outcome)
         status = "failed" if any(o.status == "failed" for o in outcomes) else "done"
@@ -251,16 +258,24 @@ def distributed_rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
 
-def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_stages: dict[str, str],
+def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_info: dict[str, Any], failed_stages: dict[str, str],
              record_type: type) -> JobOutcome:
-    job, parts, device = planned.job, planned.parts, plan.device
+    job, parts, device, run_id = planned.job, planned.parts, plan.device, run_info["id"]
+    job_info = {"dataset": job.dataset.name, "model": job.model.name, "masker": job.masker.name if job.masker else None,
+                "scorer": job.scorer.name if job.scorer else None, "seed": job.seed, "sample_seed": job.sample_seed,
+                "label": job.label, "keys": dict(job.keys)}
+    tracker_failures: set[str] = set()
+
+    def log(step: int | None, values: dict[str, float]) -> None:
+        tracker_failures.update(plugin_host.host().call_hook("log_metrics", run=run_info, job=job_info, step=step,
+                                                             values=values))
     reset_peak_memory(device)
     started_at, clock = datetime.now(timezone.utc), time.perf_counter()
     metrics: list[MetricRow] = []
     error, provenance = "", {"device": device}
     try:
         with stage_cache.in_use(job.keys):
-            metrics, provenance = _run_stages(job, parts, device, failed_stages, provenance)
+            metrics, provenance = _run_stages(job, parts, device, failed_stages, provenance, log)
     except KeyboardInterrupt:
         raise
     except Exception as exc:
@@ -283,19 +298,22 @@ def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_id: str, failed_st
     hook_failures = plugin_host.host().call_hook(
         "job_finished", job={**_as_dict(record), "id": job_id, "run_id": run_id},
         metrics=[row._asdict() for row in metrics])
+    summary = {r.metric: r.value for r in metrics if r.scope == "dataset"}
+    job_info["id"] = job_id
+    log(None, summary)
+    hook_failures += sorted(tracker_failures)
     if hook_failures:
         store.add_provenance(job_id, hook_failures=hook_failures)
-    summary = {r.metric: r.value for r in metrics if r.scope == "dataset"}
     return JobOutcome(job, "failed" if error else "done", error, summary)
 
 
 def _run_stages(job: Job, parts: stages.Components, device: str, failed_stages: dict[str, str],
-                provenance: dict[str, Any]) -> tuple[list[MetricRow], dict[str, Any]]:
+                provenance: dict[str, Any], log: Callable) -> tuple[list[MetricRow], dict[str, Any]]:
     """Fit, infer, score, localise and evaluate one job; returns its metric rows and provenance."""
     for stage in ("fit", "infer"):
         if job.keys[stage] in failed_stages:
             raise RuntimeError(f"{stage} stage failed earlier in this run: {failed_stages[job.keys[stage]]}")
-    checkpoint = _stage(failed_stages, job.keys["fit"], lambda: stages.fit(job, parts, device))
+    checkpoint = _stage(failed_stages, job.keys["fit"], lambda: stages.fit(job, parts, device, log))
     inferred = _stage(failed_stages, job.keys["infer"], lambda: stages.infer(job, parts, checkpoint, device))
     scored = stages.score(job, parts, inferred.folder, device)
     localised = stages.localise(job, parts, inferred.folder, device)

@@ -113,8 +113,9 @@ def assign_keys(job: Job, parts: Components) -> None:
                                     "protocol": job.protocol.keyed_by("evaluate")})}
 
 
-def fit(job: Job, parts: Components, device: str) -> Path | None:
-    """The checkpoint the job infers with: the user's, a cached one, or a freshly trained one."""
+def fit(job: Job, parts: Components, device: str, log=FitContext.log) -> Path | None:
+    """The checkpoint the job infers with: the user's, a cached one, or a freshly trained one (``log(step, values)``
+    feeds the trackers during training)."""
     if parts.checkpoint is not None or not is_learned(parts.model):
         return parts.checkpoint
     folder = stage_cache.stage_dir("fit", job.keys["fit"])
@@ -126,7 +127,8 @@ def fit(job: Job, parts: Components, device: str) -> Path | None:
                "(from the last checkpoint left there, if any)")
         (folder / stage_cache.DONE).unlink(missing_ok=True)
     seed_everything(job.seed)
-    ctx = FitContext(workdir=folder, seed=job.seed, device=device, window=job.protocol.window, progress=progress)
+    ctx = FitContext(workdir=folder, seed=job.seed, device=device, window=job.protocol.window, progress=progress,
+                     log=log)
     checkpoint = Path(parts.model.fit(parts.dataset, parts.masker, ctx))
     stage_cache.save_json(folder / stage_cache.DONE,
                           {"checkpoint": str(checkpoint.resolve().relative_to(folder.resolve()))})
