@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from vadbench.cli.options import split_list
+from vadbench.errors import VadbenchError
 
 DB_HELP = "results store URL (default: $VADBENCH_DB, else sqlite:///results.db)"
 DbOption = Annotated[Optional[str], typer.Option("--db", help=DB_HELP)]
@@ -30,6 +31,7 @@ class Format(str, Enum):
     csv = "csv"
     json = "json"
     latex = "latex"
+    html = "html"
 
 
 def _columns(value: str | None) -> list[str] | None:
@@ -50,9 +52,11 @@ def report(
                                                 "ones")] = True,
     limited: Annotated[bool, typer.Option(help="include jobs run with --limit (a subset of the test set; left "
                                                "out by default)")] = False,
-    format: Annotated[Format, typer.Option("--format", "-f", help="output format")] = Format.rich,
-    output: Annotated[Optional[Path], typer.Option("--output", help="write to this file instead of "
-                                                                           "stdout")] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="output format; html writes a page with the "
+                                                                  "runs' provenance and figures into --output "
+                                                                  "DIR")] = Format.rich,
+    output: Annotated[Optional[Path], typer.Option("--output", "--out", help="write to this file (a folder for "
+                                                                             "html) instead of stdout")] = None,
     floor: Annotated[Optional[str], typer.Option(help="after each board (rich and markdown), say whether each "
                                                       "model's best row beats this model's best row, e.g. "
                                                       "interp")] = None,
@@ -66,11 +70,16 @@ def report(
     from vadbench.report.render import TEXT_FORMATS, to_rich
     from vadbench.store import open_store
 
+    if format is Format.html and output is None:
+        raise VadbenchError("--format html writes a page and its figures into a folder: add --output DIR")
     with open_store(db, create=False) as store:
         run_id = store.get_run(run).id if run else None
         boards = leaderboards(store, metric=metric, columns=_columns(columns), datasets=split_list(dataset) or [],
                               models=split_list(model) or [], run_id=run_id, reported=reported, scope=scope.value,
                               limited=limited)
+        if format is Format.html:
+            _write_html(store, boards, run_id, output)
+            return
     verdicts = [line for line in (floor_verdict(board, floor) for board in boards) if line] if floor else []
     if format is Format.rich:
         _print(Group(to_rich(boards), *verdicts), output)
@@ -82,6 +91,34 @@ def report(
             typer.echo(text, nl=not text.endswith("\n"))
         else:
             output.write_text(text)
+
+
+def _write_html(store, boards, run_id: str | None, folder: Path) -> None:
+    """The html report of ``boards`` into ``folder/index.html``, with the runs behind their measured rows (or the
+    run ``run_id``): provenance, jobs, figures."""
+    import tempfile
+
+    from vadbench.report.html import html_report
+
+    shown = {(row.model, board.dataset) for board in boards for row in board.measured}
+    records = [store.get_run(run_id)] if run_id else store.runs(limit=None)
+    runs = [(record, jobs) for record in records
+            if (jobs := [job for job in store.jobs(record.id) if (job.model, job.dataset) in shown or run_id])]
+    with tempfile.TemporaryDirectory() as scratch:
+        page = html_report(boards, runs, lambda record, job: _figures(record, job, Path(scratch)))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "index.html").write_text(page)
+    typer.echo(f"wrote {folder / 'index.html'}")
+
+
+def _figures(run, job, scratch: Path) -> list[Path]:
+    """``vadbench plot``'s figures of one job (none when its stage outputs are no longer cached)."""
+    from vadbench import paths, stage_cache
+    from vadbench.plots import plot_job
+
+    with paths.home_of_run(run.home):
+        frames = stage_cache.frame_scores_file(job.eval_key)
+        return plot_job(job, frames, scratch, top=3) if frames.is_file() else []
 
 
 class ShowScope(str, Enum):
