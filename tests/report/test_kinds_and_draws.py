@@ -84,7 +84,9 @@ def test_kind_board_errors_name_the_fix(kinds_store, tmp_path):
     store, _, _ = kinds_store
     with pytest.raises(ConfigError, match="leave --columns out"):
         leaderboards(store, scope="kind", columns=["ap"])
-    with pytest.raises(ConfigError, match="not one of dataset, kind"):
+    with pytest.raises(ConfigError, match="not one of dataset, scene, video, kind"):
+        leaderboards(store, scope="camera")
+    with pytest.raises(ConfigError, match="per scene .* metrics per scene: none stored"):
         leaderboards(store, scope="scene")
     with open_store(f"sqlite:///{tmp_path / 'empty.db'}") as empty:
         with pytest.raises(ConfigError, match="per anomaly kind .* use --scope dataset"):
@@ -104,3 +106,23 @@ def test_report_scope_kind_and_show_print_the_kinds(kinds_store):
     kinds = result.output[result.output.index("synthetic: auc_micro per anomaly kind"):]
     assert "running" in kinds and "vehicle" in kinds and "0 draw 2" in kinds
     assert "55.0" in kinds and "80.0" in kinds  # interp's running, ramvid's vehicle at draw 0
+
+
+@pytest.mark.parametrize(("scope", "metric", "members"), [("scene", "rbdc", {"01": 0.4, "02": 0.6}),
+                                                         ("video", "auc", {"01_0014": 0.7, "01_0015": 0.9})])
+def test_scene_and_video_boards_rank_by_the_mean_of_their_members(tmp_path, scope, metric, members):
+    url = f"sqlite:///{tmp_path / 'results.db'}"
+    with open_store(url) as store:
+        run_id = store.start_run(command="vadbench run", config={}, config_hash="h", versions={}, git_commit=None,
+                                 device="cpu", host="test")
+        for model, shift in (("interp", 0.0), ("mamba-ramvid", 0.05)):
+            rows = [(scope, member, metric, value + shift) for member, value in members.items()]
+            store.save_job(run_id, JobRecord(dataset="stc", model=model, masker="selective", scorer="mse", seed=0,
+                                             eval_key=f"{scope}-{model}"), rows)
+        (board,) = leaderboards(store, metric=metric, scope=scope, reported=False)
+        with pytest.raises(ConfigError, match=f"no results have metric 'auc_micro' per {scope}.*{metric}"):
+            leaderboards(store, scope=scope)
+    assert board.columns == sorted(members) and [row.model for row in board.measured] == ["mamba-ramvid", "interp"]
+    assert board.measured[0].cells[metric].mean == pytest.approx(np.mean(list(members.values())) + 0.05)
+    text = to_markdown([board])
+    assert f"{metric} per {scope}, ranked by the mean of {scope}s" in text and f"mean of {scope}s" in text

@@ -17,6 +17,8 @@ DbOption = Annotated[Optional[str], typer.Option("--db", help=DB_HELP)]
 
 class Scope(str, Enum):
     dataset = "dataset"
+    scene = "scene"
+    video = "video"
     kind = "kind"
 
 
@@ -40,9 +42,9 @@ def _columns(value: str | None) -> list[str] | None:
 
 def report(
     metric: Annotated[str, typer.Option(help="metric that ranks the rows")] = "auc_micro",
-    scope: Annotated[Scope, typer.Option(help="dataset: metric columns over all test videos; kind: the metric per "
-                                              "anomaly kind, one column per kind, ranked by its mean of "
-                                              "kinds")] = Scope.dataset,
+    scope: Annotated[Scope, typer.Option(help="dataset: metric columns over all test videos; scene, video, kind: "
+                                              "the metric per scene, test video (its metrics: auc, ap) or anomaly "
+                                              "kind, one column each, ranked by their mean")] = Scope.dataset,
     dataset: Annotated[Optional[list[str]], typer.Option(help="only these datasets (repeatable or a,b)")] = None,
     model: Annotated[Optional[list[str]], typer.Option(help="only these models (repeatable or a,b)")] = None,
     run: Annotated[Optional[str], typer.Option(help="only measured jobs of this run (id or prefix)")] = None,

@@ -1,8 +1,9 @@
 """Leaderboards: per dataset, measured jobs grouped over seeds and sample draws (mean ± sample std, n) and ranked by
 one metric; published (reported) numbers kept in their own list, never averaged with measured ones.
 
-At scope "dataset" the columns are metrics; at scope "kind" they are the anomaly kinds, each holding the ranking
-metric measured on that kind, and the rows rank by that metric's mean over the kinds."""
+At scope "dataset" the columns are metrics; at scope "scene", "video" or "kind" they are the dataset's scenes,
+test videos or anomaly kinds, each holding the ranking metric measured there, and the rows rank by that metric's
+mean over them."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from vadbench.store import JobRecord, Store
 
 DEFAULT_METRIC = "auc_micro"
 DEFAULT_COLUMNS = ("ap", "auc_macro", "accuracy_oracle")
-SCOPES = ("dataset", "kind")
+SCOPES = ("dataset", "scene", "video", "kind")
+MEMBERS = {"scene": ("scene", "scenes"), "video": ("video", "videos"), "kind": ("anomaly kind", "kinds")}
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,8 @@ class Row:
 
 @dataclass
 class Board:
-    """The leaderboard of one dataset: at scope "kind", ``columns`` are anomaly kinds and the cell under
-    ``metric`` is the mean over the kinds."""
+    """The leaderboard of one dataset: at a scope other than "dataset", ``columns`` are its members (scenes,
+    videos, anomaly kinds) and the cell under ``metric`` is the mean over them."""
 
     dataset: str
     metric: str
@@ -81,8 +83,8 @@ class Board:
         return [self.metric, *self.columns]
 
     def metric_of(self, column: str) -> str:
-        """The metric a column holds (its unit and direction): itself, or at scope "kind" the board's metric."""
-        return self.metric if self.scope == "kind" else column
+        """The metric a column holds (its unit and direction): itself, or below scope "dataset" the board's metric."""
+        return column if self.scope == "dataset" else self.metric
 
 
 def leaderboards(store: Store, *, metric: str = DEFAULT_METRIC, columns: list[str] | None = None,
@@ -90,7 +92,8 @@ def leaderboards(store: Store, *, metric: str = DEFAULT_METRIC, columns: list[st
                  reported: bool = True, scope: str = "dataset", limited: bool = False) -> list[Board]:
     """One board per dataset that has results, ranked by ``metric`` (the order its direction implies).
 
-    ``scope="kind"``: the columns are the dataset's anomaly kinds (``columns`` must be None). Jobs run with
+    ``scope`` "scene", "video" or "kind": the columns are the dataset's scenes, test videos or anomaly kinds
+    (``columns`` must be None; at scope "video" the metrics are the per-video ``auc`` and ``ap``). Jobs run with
     ``--limit`` (a subset of the test set) are left out unless ``limited``.
     """
     if kind(metric).higher_is_better is None:
@@ -98,11 +101,11 @@ def leaderboards(store: Store, *, metric: str = DEFAULT_METRIC, columns: list[st
                           f"rank by auc_micro, auc_macro, ap, eer, f1_best or accuracy_oracle")
     if scope not in SCOPES:
         raise ConfigError(f"leaderboard scope {scope!r} is not one of {', '.join(SCOPES)}")
-    if scope == "kind":
+    if scope != "dataset":
         if columns is not None:
-            raise ConfigError("columns are metrics at scope dataset only; at scope kind they are the anomaly kinds, "
-                              "so leave --columns out (pick the kinds' metric with --metric)")
-        return _kind_boards(store, metric, datasets, models, run_id, limited)
+            raise ConfigError(f"columns are metrics at scope dataset only; at scope {scope} they are the "
+                              f"{MEMBERS[scope][1]}, so leave --columns out (pick their metric with --metric)")
+        return _member_boards(store, scope, metric, datasets, models, run_id, limited)
     columns = [name for name in (DEFAULT_COLUMNS if columns is None else columns) if name != metric]
     rows = _counted(store.metric_rows(metrics=[metric, *columns], datasets=datasets, models=models, run_id=run_id,
                                       reported=reported), limited)
@@ -119,24 +122,28 @@ def _counted(rows: list, limited: bool) -> list:
     return rows if limited else [row for row in rows if "limit" not in row[0].settings]
 
 
-def _kind_boards(store: Store, metric: str, datasets: list[str], models: list[str],
-                 run_id: str | None, limited: bool) -> list[Board]:
-    """Per dataset: the metric per anomaly kind of each job, and under ``metric`` its mean over the job's kinds."""
-    rows = _counted(store.scope_rows("kind", metrics=[metric], datasets=datasets, models=models, run_id=run_id),
+def _member_boards(store: Store, scope: str, metric: str, datasets: list[str], models: list[str],
+                   run_id: str | None, limited: bool) -> list[Board]:
+    """Per dataset: the metric per member of ``scope`` (scene, video, kind) of each job, and under ``metric`` its
+    mean over the job's members."""
+    rows = _counted(store.scope_rows(scope, metrics=[metric], datasets=datasets, models=models, run_id=run_id),
                     limited)
     if not rows:
-        if not store.scope_rows("kind", metrics=[metric]):
-            raise ConfigError(f"no results have metric {metric!r} per anomaly kind in {store.url}; only datasets "
-                              f"that name their anomaly kinds (e.g. synthetic) have them; use --scope dataset")
+        if not store.scope_rows(scope, metrics=[metric]):
+            present = sorted({name for _, _, name, _ in store.scope_rows(scope)})
+            why = ("only datasets that name their anomaly kinds (e.g. synthetic) have them" if scope == "kind"
+                   else f"metrics per {MEMBERS[scope][0]}: {', '.join(present) or 'none stored'}")
+            raise ConfigError(f"no results have metric {metric!r} per {MEMBERS[scope][0]} in {store.url}; {why}; "
+                              "use --scope dataset or another --metric")
         _explain_empty(store, metric, datasets, models, run_id)
     by_dataset: dict[str, dict[int, tuple[JobRecord, dict[str, float]]]] = defaultdict(dict)
-    for job, kind_name, _, value in rows:
-        by_dataset[job.dataset].setdefault(job.id, (job, {}))[1][kind_name] = value
+    for job, member, _, value in rows:
+        by_dataset[job.dataset].setdefault(job.id, (job, {}))[1][member] = value
     boards = []
     for dataset, jobs in sorted(by_dataset.items()):
-        kinds = sorted({name for _, values in jobs.values() for name in values})
+        names = sorted({name for _, values in jobs.values() for name in values})
         members = [(job, {**values, metric: _mean(values.values())}) for job, values in jobs.values()]
-        boards.append(_board(dataset, metric, kinds, members, scope="kind"))
+        boards.append(_board(dataset, metric, names, members, scope=scope))
     return boards
 
 

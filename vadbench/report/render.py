@@ -13,16 +13,20 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from vadbench.report.leaderboard import Board, Row
+from vadbench.report.leaderboard import MEMBERS, Board, Row
 from vadbench.report.metric_display import arrow, fmt, kind
 
 NOTE = "values in %; measured rows: mean ± sample std over the group's jobs (seeds × sample draws), n = jobs"
-MEAN_OF_KINDS = "mean of kinds"
+
+
+def _mean_of(board: Board) -> str:
+    """The ranking column's label below scope "dataset": "mean of scenes", "mean of videos", "mean of kinds"."""
+    return f"mean of {MEMBERS[board.scope][1]}"
 
 
 def _heading(board: Board) -> str:
-    if board.scope == "kind":
-        return (f"{board.dataset} — {board.metric} per anomaly kind, ranked by the {MEAN_OF_KINDS} "
+    if board.scope != "dataset":
+        return (f"{board.dataset} — {board.metric} per {MEMBERS[board.scope][0]}, ranked by the {_mean_of(board)} "
                 f"{arrow(board.metric)}")
     return f"{board.dataset} — ranked by {board.metric} {arrow(board.metric)}"
 
@@ -48,7 +52,7 @@ def _cell(board: Board, row: Row, column: str) -> str:
 
 
 def _header(board: Board, column: str) -> str:
-    label = MEAN_OF_KINDS if board.scope == "kind" and column == board.metric else column
+    label = _mean_of(board) if board.scope != "dataset" and column == board.metric else column
     return f"{label} {arrow(board.metric_of(column))}".rstrip()
 
 
