@@ -77,22 +77,31 @@ def register(app: typer.Typer) -> None:
 
     @app.command("plot")
     def plot_command(
-        run: str = typer.Argument(..., help="Run id (or a unique prefix)."),
-        out_dir: Path = typer.Option(Path("plots"), "--out", help="Folder to write PNG files into."),
+        runs: list[str] = typer.Argument(..., metavar="RUN", help="Run ids (or unique prefixes); ROC / PR curves "
+                                                                   "overlay all their jobs, per dataset."),
+        out_dir: Path = typer.Option(Path("plots"), "--out", help="Folder to write the figures into."),
         top: int = typer.Option(4, "--top", help="Highest-scoring frames shown in the reconstruction grid."),
+        formats: str = typer.Option("png", "--format", help="Figure formats, comma-separated: png, pdf, svg."),
         db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL of the store."),
     ) -> None:
-        """Score curves over the ground truth for each job, and frame / reconstruction / error grids."""
-        from vadbench.plots import plot_job
+        """Per job: score curves over the ground truth, a frame / reconstruction / error grid, the training curve,
+        detected regions and RBDR/TBDR curves; per dataset: ROC and PR curves of every job of the given runs."""
+        from vadbench.plots import check_formats, plot_job, plot_overlay
         from vadbench.store.db import open_store
 
+        chosen = check_formats(formats)
         store = open_store(db, create=False)
-        record = store.get_run(run)
+        records = {record.id: record for record in map(store.get_run, runs)}.values()  # each run once
         out_dir.mkdir(parents=True, exist_ok=True)
-        with paths.home_of_run(record.home):
-            for job in done_jobs(store, record.id):
-                for path in plot_job(job, frame_scores_file(job), out_dir, top=top):
-                    out.print(f"wrote {path}")
+        jobs, frames_files = [], []
+        for record in records:
+            with paths.home_of_run(record.home):
+                for job in done_jobs(store, record.id):
+                    frames_file = frame_scores_file(job).resolve()  # read again outside the run's home
+                    _wrote(plot_job(job, frames_file, out_dir, top=top, formats=chosen))
+                    jobs.append(job)
+                    frames_files.append(frames_file)
+        _wrote(plot_overlay(jobs, frames_files, out_dir, formats=chosen))
 
     cache_app = typer.Typer(rich_markup_mode=None,
                             help="List or remove what the stages cached (checkpoints, reconstructions, errors).")
@@ -145,6 +154,11 @@ def register(app: typer.Typer) -> None:
                 if not dry_run:
                     shutil.rmtree(folder)
         out.print(f"{'would free' if dry_run else 'freed'} {_size(removed)}")
+
+
+def _wrote(written: list[Path]) -> None:
+    for path in written:
+        out.print(f"wrote {path}")
 
 
 def _entries(db: str | None) -> list[tuple[str, str, Path, set[str]]]:

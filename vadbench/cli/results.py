@@ -113,14 +113,21 @@ def _write_html(store, boards, run_id: str | None, folder: Path) -> None:
     typer.echo(f"wrote {folder / 'index.html'}")
 
 
-def _figures(run, job, scratch: Path) -> list[Path]:
-    """``vadbench plot``'s figures of one job (none when its stage outputs are no longer cached)."""
+def _figures(run, jobs, scratch: Path) -> list[tuple[str, Path]]:
+    """``vadbench plot``'s PNG figures of a run's done jobs, captioned: its ROC and PR curves, then each job's
+    (jobs whose stage outputs are no longer cached are left out)."""
     from vadbench import paths, stage_cache
-    from vadbench.plots import plot_job
+    from vadbench.plots import plot_job, plot_overlay
 
     with paths.home_of_run(run.home):
-        frames = stage_cache.frame_scores_file(job.eval_key)
-        return plot_job(job, frames, scratch, top=3) if frames.is_file() else []
+        cached = [(job, file) for job in jobs if (file := stage_cache.frame_scores_file(job.eval_key)).is_file()]
+        figures = [(f"run {run.id}: {path.stem.replace('_', ' ')}", path)
+                   for path in plot_overlay([job for job, _ in cached], [file for _, file in cached], scratch)]
+        for job, file in cached:
+            label = f"job {job.id}: {job.model} / {job.scorer or '-'} on {job.dataset}"
+            figures += [(f"{label} — {path.stem.split(f'_seed{job.seed}_', 1)[-1].replace('_', ' ')}", path)
+                        for path in plot_job(job, file, scratch, top=3)]
+    return figures
 
 
 class ShowScope(str, Enum):

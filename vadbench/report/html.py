@@ -30,13 +30,13 @@ caption { caption-side: top; text-align: left; font-weight: 600; padding: .3rem 
 dl { display: grid; grid-template-columns: max-content auto; gap: .2rem 1rem; } dt { font-weight: 600; }
 """
 
-FigureMaker = Callable[[RunRecord, JobRecord], Sequence[Path]]
+FigureMaker = Callable[[RunRecord, Sequence[JobRecord]], Sequence[tuple[str, Path]]]
 
 
 def html_report(boards: Sequence[Board], runs: Sequence[tuple[RunRecord, Sequence[JobRecord]]],
                 figures: FigureMaker) -> str:
-    """The page: ``boards`` as tables, then each run with its jobs and the PNG figures ``figures(run, job)``
-    writes."""
+    """The page: ``boards`` as tables, then each run with its jobs and the (caption, PNG) figures
+    ``figures(run, done jobs)`` writes."""
     made = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     parts = [f"<h1>vadbench report</h1><p class='note'>made {made}; {escape(NOTE)}</p>", "<h2>Leaderboards</h2>"]
     parts += [_board(board) for board in boards] or ["<p>No results match.</p>"]
@@ -92,13 +92,8 @@ def _run(run: RunRecord, jobs: Sequence[JobRecord], figures: FigureMaker) -> str
              job.error or ""] for job in jobs]
     parts.append(_table("Jobs", ["job", "dataset", "model", "masker", "scorer", "seed", "status", "error"], rows,
                         len(rows[0]) if rows else 0))
-    for job in jobs:
-        if job.status != "done":
-            continue
-        for path in figures(run, job):
-            if path.suffix == ".png":
-                data = base64.b64encode(path.read_bytes()).decode("ascii")
-                label = f"job {job.id}: {job.model} / {job.scorer or '-'} on {job.dataset} — {path.stem}"
-                parts.append(f"<figure><img alt='{escape(label)}' src='data:image/png;base64,{data}'>"
-                             f"<figcaption class='note'>{escape(label)}</figcaption></figure>")
+    for caption, path in figures(run, [job for job in jobs if job.status == "done"]):
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        parts.append(f"<figure><img alt='{escape(caption)}' src='data:image/png;base64,{data}'>"
+                     f"<figcaption class='note'>{escape(caption)}</figcaption></figure>")
     return "".join(parts)
