@@ -103,6 +103,11 @@ def register(app: typer.Typer) -> None:
             from vadbench import paths
 
             console.print(f"TensorBoard: tensorboard --logdir {paths.home().resolve() / 'tensorboard' / run_id}")
+        elsewhere = [o for o in outcomes if o.status == "elsewhere"]
+        if elsewhere:
+            console.print(f"[yellow]{len(elsewhere)} of {len(outcomes)} jobs[/] were being computed by another "
+                          "running run and were left to it (vadbench runs); rerun this command after it ends to find "
+                          "them stored")
         failed = [o for o in outcomes if o.status == "failed"]
         if failed:
             console.print(f"[red]{len(failed)} of {len(outcomes)} jobs failed[/]; details: vadbench show {run_id}")
@@ -142,6 +147,6 @@ def _number(kind: type, text: object, option: str):
 
 
 def _outcome_line(outcome) -> str:
-    colour = {"done": "green", "failed": "red", "reused": "dim"}[outcome.status]
+    colour = {"done": "green", "failed": "red", "reused": "dim", "elsewhere": "yellow"}[outcome.status]
     detail = f"auc_micro={outcome.metrics['auc_micro']:.4f}" if "auc_micro" in outcome.metrics else outcome.error
     return f"[{colour}]{outcome.status:>6}[/] {escape(outcome.job.label)}  {escape(detail)}"

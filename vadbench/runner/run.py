@@ -68,7 +68,7 @@ class Plan:
 @dataclass
 class JobOutcome:
     job: Job
-    status: str  # done | failed | reused
+    status: str  # done | failed | reused | elsewhere (another running run claimed it)
     error: str = ""
     metrics: dict[str, float] = field(default_factory=dict)  # dataset-scope metrics
 
@@ -215,10 +215,7 @@ def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambd
                 "log": list(plan.request.log)}
     try:
         for planned in plan.jobs:
-            if planned.done_in_store and not plan.request.overwrite:
-                outcome = JobOutcome(planned.job, "reused")
-            else:
-                outcome = _run_job(planned, plan, store, run_info, failed_stages, JobRecord)
+            outcome = _claimed_job(planned, plan, store, run_info, failed_stages, JobRecord)
             outcomes.append(outcome)
             on_job(outcome)
         status = "failed" if any(o.status == "failed" for o in outcomes) else "done"
@@ -233,6 +230,24 @@ def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambd
         store.finish_run(run_id, status=status, wall_time=time.perf_counter() - started,
                          peak_memory=peak_memory(plan.device), error=error)
     return run_id, outcomes
+
+
+def _claimed_job(planned: PlannedJob, plan: Plan, store: Any, run_info: dict[str, Any],
+                 failed_stages: dict[str, str], record_type: type) -> JobOutcome:
+    """Run a job unless it is stored or another running run has claimed it (``Store.claim``): two processes, or
+    machines, on the same plan never compute one job twice."""
+    key, run_id, overwrite = planned.job.keys["evaluate"], run_info["id"], plan.request.overwrite
+    if planned.done_in_store and not overwrite:
+        return JobOutcome(planned.job, "reused")
+    owner = store.claim(run_id, key)
+    if owner is not None:
+        return JobOutcome(planned.job, "elsewhere", f"run {owner} is computing it")
+    try:
+        if not overwrite and store.done_job(key) is not None:  # stored by another run since this one planned
+            return JobOutcome(planned.job, "reused")
+        return _run_job(planned, plan, store, run_info, failed_stages, record_type)
+    finally:
+        store.release(run_id, key)
 
 
 def _heartbeat(store: Any, run_id: str) -> threading.Event:

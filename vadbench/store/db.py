@@ -18,7 +18,8 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, inspect, select, text, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import (ArgumentError, DatabaseError, DBAPIError, IntegrityError, NoSuchModuleError,
+                            OperationalError)
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
 
@@ -184,8 +185,7 @@ class Store:
             with Session(self._writer) as session, session.begin():
                 yield session
         except DBAPIError as error:
-            raise StoreError(f"cannot write to the results store {self.url}: {error.orig}; nothing of this write "
-                             f"was stored: free disk space or make the database writable, then rerun") from None
+            raise _write_error(self.url, error) from None
 
     def __enter__(self) -> Store:
         return self
@@ -243,6 +243,38 @@ class Store:
             if run is None:
                 raise StoreError(f"no run {run_id!r} in {self.url}; start it with start_run first")
             run.status, run.wall_time, run.peak_memory, run.error = status, wall_time, peak_memory, error
+            session.execute(delete(schema.Claim).where(schema.Claim.run_id == run_id))
+
+    # -- claims -----------------------------------------------------------------------------------------------
+
+    def claim(self, run_id: str, eval_key: str) -> str | None:
+        """Claim the job ``eval_key`` for the running run ``run_id``: None when the claim is now this run's (it was
+        free, already this run's, or held by a run that is no longer running), else the id of the running run that
+        holds it. Atomic across processes and machines: a claim is one row keyed by ``eval_key``."""
+        try:
+            with Session(self._writer) as session, session.begin():
+                held = session.get(schema.Claim, eval_key)
+                if held is not None and held.run_id != run_id:
+                    owner = session.get(schema.Run, held.run_id)
+                    if owner is not None and owner.status == "running":
+                        return held.run_id
+                if held is not None:
+                    session.delete(held)
+                    session.flush()
+                session.add(schema.Claim(eval_key=eval_key, run_id=run_id, claimed_at=datetime.now(timezone.utc)))
+        except IntegrityError:  # another run inserted its claim between our read and our write
+            with Session(self.engine) as session:
+                held = session.get(schema.Claim, eval_key)
+            return held.run_id if held is not None and held.run_id != run_id else self.claim(run_id, eval_key)
+        except DBAPIError as error:
+            raise _write_error(self.url, error) from None
+        return None
+
+    def release(self, run_id: str, eval_key: str | None = None) -> None:
+        """Drop the run's claim on ``eval_key`` (every claim of the run when None)."""
+        with self._writing() as session:
+            query = delete(schema.Claim).where(schema.Claim.run_id == run_id)
+            session.execute(query if eval_key is None else query.where(schema.Claim.eval_key == eval_key))
 
     def runs(self, limit: int | None = 20) -> list[RunRecord]:
         """The most recent runs, newest first."""
@@ -321,7 +353,13 @@ class Store:
             row = schema.Job(run_id=run_id, **{name: getattr(job, name) for name in _JOB_FIELDS})
             row.group_key = job.group_key or (job.computed_group_key() if job.source == "measured" else None)
             session.add(row)
-            session.flush()
+            try:
+                session.flush()
+            except IntegrityError as error:  # PostgreSQL: another writer stored the same job since our check
+                if "uq_jobs_eval_key_done" not in str(error.orig):
+                    raise
+                raise DuplicateJobError(f"a done job with eval_key {job.eval_key} was stored by another writer at "
+                                        "the same time; its result stands") from None
             rows = [_metric_row(row.id, *metric) for metric in metrics]
             if rows and job.status == "failed":
                 raise StoreError(f"failed job {job.model} on {job.dataset} came with {len(rows)} metric rows; "
@@ -413,6 +451,11 @@ def _from_db(value: float | None) -> float:
 
 def _metric_record(row: schema.Metric) -> MetricRow:
     return MetricRow(row.scope, row.scope_id, row.metric, _from_db(row.value))
+
+
+def _write_error(url: str, error: DBAPIError) -> StoreError:
+    return StoreError(f"cannot write to the results store {url}: {error.orig}; nothing of this write was stored: "
+                      f"free disk space or make the database writable, then rerun")
 
 
 def _job_record(row: schema.Job) -> JobRecord:

@@ -143,3 +143,14 @@ class Metric(Base):
     value: Mapped[float | None] = mapped_column(Float)
 
     job: Mapped[Job] = relationship(back_populates="metrics")
+
+
+class Claim(Base):
+    """A job a running run is computing now: other runs on the same plan leave it to that run. A claim counts only
+    while its run is ``running`` (a run whose process died is closed as interrupted, which frees its claims)."""
+
+    __tablename__ = "claims"
+
+    eval_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
