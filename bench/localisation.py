@@ -22,11 +22,12 @@ import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from vadbench.components import Track
-from vadbench.evaluation.detection_criteria import Detections, detection_curves
-from vadbench.evaluation.pixel_metrics import PixelSummary, aupro, pixel_auroc, sample_indices, ucsd_pixel_auc
+from vadbench.evaluation.detection_criteria import detection_curves
+from vadbench.evaluation.pixel_metrics import aupro, pixel_auroc, sample_indices, ucsd_pixel_auc
 from vadbench.evaluation.protocol import Protocol
 from vadbench.evaluation.regions import RegionRule
-from vadbench.evaluation.video_localisation import VideoMaps, localise_videos, workers_for
+from vadbench.evaluation.video_localisation import (VideoMaps, localise_videos, stored_detections, stored_pixels,
+                                                    workers_for)
 
 SIZE = 128
 VIDEOS = 211
@@ -79,9 +80,8 @@ def main() -> None:
                    lambda: list(localise_videos(items, rule, workers)))
     one = timed("  the same in this process alone (not in the total)", lambda: list(localise_videos(items, rule, 1)))
     assert all(a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a) for a, b in zip(stored, one))
-    detections = [Detections(s["regions/frame"], s["regions/boxes"], s["regions/score"]) for s in stored]
-    summaries = [PixelSummary(**{name.split("/", 1)[1]: (value.item() if value.ndim == 0 else value)
-                                 for name, value in s.items() if name.startswith("pixels/")}) for s in stored]
+    detections = [stored_detections(arrays) for arrays in stored]
+    summaries = [stored_pixels(arrays) for arrays in stored]
     curves = timed("rbdc and tbdc", lambda: detection_curves(detections, [t for *_, t in made], frames))
     auroc = timed("pixel_auroc", lambda: pixel_auroc(summaries))
     timed("pixel_ucsd_auc", lambda: ucsd_pixel_auc(summaries))

@@ -410,6 +410,8 @@ def _region_detections(job: Any, top: int) -> Any | None:
     and its ground-truth track boxes (red); None unless the localise stage cut regions."""
     from matplotlib.patches import Rectangle
 
+    from vadbench.evaluation.video_localisation import stored_detections
+
     folder = stage_cache.folder("localise", job.localise_key) if job.localise_key else None
     if folder is None or not (folder / stage_cache.DONE).is_file():
         return None
@@ -418,13 +420,13 @@ def _region_detections(job: Any, top: int) -> Any | None:
     regions: dict[str, Any] = {}
     for video in dataset.videos("test"):
         with np.load(stage_cache.video_file(folder, video.id)) as stored:
-            if "regions/frame" not in stored.files:
-                return None
-            regions[video.id] = {name: stored[f"regions/{name}"] for name in ("frame", "boxes", "score")}
-        found = regions[video.id]
-        order = np.argsort(-found["score"], kind="stable")
-        frames, first = np.unique(found["frame"][order], return_index=True)  # each frame's best region
-        best += [(float(found["score"][order[i]]), video, int(frame)) for frame, i in zip(frames, first)]
+            found = stored_detections(stored)
+        if found is None:
+            return None
+        regions[video.id] = found
+        order = np.argsort(-found.score, kind="stable")
+        frames, first = np.unique(found.frame[order], return_index=True)  # each frame's best region
+        best += [(float(found.score[order[i]]), video, int(frame)) for frame, i in zip(frames, first)]
         best = sorted(best, key=lambda item: -item[0])[:top]
     if not best:
         return None
@@ -435,8 +437,7 @@ def _region_detections(job: Any, top: int) -> Any | None:
         truth = [box[1:] for track in dataset.tracks(video) or () if track.abnormal
                  for box in track.boxes if box[0] == frame]
         found = regions[video.id]
-        here = found["frame"] == frame
-        for boxes, colour in ((truth, "tab:red"), (found["boxes"][here], "tab:blue")):
+        for boxes, colour in ((truth, "tab:red"), (found.boxes[found.frame == frame], "tab:blue")):
             for x0, y0, x1, y1 in boxes:
                 axis.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False,
                                          edgecolor=colour, linewidth=1))

@@ -1,14 +1,14 @@
 """From per-frame error maps to scored regions: the detections that RBDC and TBDC judge.
 
-Per frame: Gaussian smoothing (``region_sigma`` pixels, edges repeated), then for each level of the threshold sweep the 8-connected
-components of the pixels at or above ``min + level * (max - min)`` of that frame's smoothed map; components smaller
-than ``region_min_area`` pixels are dropped, each remaining one is a detection with its bounding box (inclusive
-pixels) and a score, the mean of the smoothed map over it, and a frame keeps its ``region_max_per_frame``
-highest-scoring regions. Levels are relative to the frame's own range so that the sweep cuts every frame at the
-same fractions, whatever the scorer's units; scores stay absolute, so detections rank across frames as frame scores
-do. A frame whose map is constant has no region. Components, their boxes and areas come from OpenCV's
-``connectedComponentsWithStats`` frame by frame (4x faster than ``scipy.ndimage.label`` and ``find_objects`` over
-the video, which the tests use as the oracle).
+Per frame: Gaussian smoothing (``region_sigma`` pixels, edges repeated), then for each level of the threshold sweep
+the 8-connected components of the pixels at or above ``min + level * (max - min)`` of that frame's smoothed map;
+components smaller than ``region_min_area`` pixels are dropped, each remaining one is a detection with its bounding
+box (inclusive pixels) and a score, the mean of the smoothed map over it, and a frame keeps its
+``region_max_per_frame`` highest-scoring regions. Levels are relative to the frame's own range so that the sweep
+cuts every frame at the same fractions, whatever the scorer's units; scores stay absolute, so detections rank
+across frames as frame scores do. A frame whose map is constant has no region. Components, their boxes and areas
+come from OpenCV's ``connectedComponentsWithStats`` frame by frame (4x faster than ``scipy.ndimage.label`` and
+``find_objects`` over the video, which the tests use as the oracle).
 """
 
 from __future__ import annotations

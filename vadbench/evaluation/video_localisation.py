@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,11 +16,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from vadbench.evaluation.pixel_metrics import summarise_video
+from vadbench.evaluation.detection_criteria import Detections
+from vadbench.evaluation.pixel_metrics import PixelSummary, summarise_video
 from vadbench.evaluation.regions import RegionRule, detect_regions
 
 MAX_WORKERS = 4
 POOL_MIN_FRAMES = 20_000  # below this a test set localises in the calling process: starting workers costs ~1 s
+ARRAYS = ("maps", "frames", "masks", "sample")  # the fields of ``VideoMaps`` a worker receives as files
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,23 @@ def localise_video(item: VideoMaps, rule: RegionRule) -> dict[str, np.ndarray]:
     return arrays
 
 
+def stored_detections(arrays: Mapping[str, np.ndarray]) -> Detections | None:
+    """The regions ``localise_video`` stored for a video (``arrays``: its file, or the dict it returned), or None
+    where it cut none."""
+    if "regions/frame" not in arrays:
+        return None
+    return Detections(arrays["regions/frame"], arrays["regions/boxes"], arrays["regions/score"])
+
+
+def stored_pixels(arrays: Mapping[str, np.ndarray]) -> PixelSummary | None:
+    """The pixel summary ``localise_video`` stored for a video, or None where the dataset has no masks."""
+    fields = {name: arrays[f"pixels/{name}"] for name in PixelSummary.__dataclass_fields__
+              if f"pixels/{name}" in arrays}
+    if not fields:
+        return None
+    return PixelSummary(**{name: value.item() if value.ndim == 0 else value for name, value in fields.items()})
+
+
 def workers_for(frames: int) -> int:
     """How many processes localise a test set of ``frames`` frames: 1 below ``POOL_MIN_FRAMES``, else the CPUs
     this process may use (at most ``MAX_WORKERS``)."""
@@ -62,8 +81,8 @@ def localise_videos(items: Iterable[VideoMaps], rule: RegionRule, workers: int) 
         for item in items:
             yield localise_video(item, rule)
         return
-    shared_memory = Path("/dev/shm")
-    with (tempfile.TemporaryDirectory(prefix="vadbench-localise-", dir=shared_memory if shared_memory.is_dir() else None)
+    in_memory = Path("/dev/shm")
+    with (tempfile.TemporaryDirectory(prefix="vadbench-localise-", dir=in_memory if in_memory.is_dir() else None)
           as scratch, ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                 initializer=_one_thread) as pool):
         pending: deque = deque()
@@ -78,9 +97,6 @@ def localise_videos(items: Iterable[VideoMaps], rule: RegionRule, workers: int) 
                 yield _collect(*pending.popleft())
         while pending:
             yield _collect(*pending.popleft())
-
-
-ARRAYS = ("maps", "frames", "masks", "sample")
 
 
 def _one_thread() -> None:

@@ -154,7 +154,8 @@ class _ComponentCache:
 
     def __init__(self) -> None:
         self._built: dict[tuple, Any] = {}
-        self._fingerprints: dict[tuple, Any] = {}  # per dataset: its fingerprint and its ground truth
+        self._fingerprints: dict[tuple, str] = {}
+        self._ground_truth: dict[tuple, frozenset[str]] = {}
 
     def component(self, kind: str, selected: Selected) -> Any:
         key = (kind, selected.name, digest(selected.settings))
@@ -171,7 +172,7 @@ class _ComponentCache:
         return self._built[key]
 
     def fingerprint(self, selected: Selected, dataset: Any) -> str:
-        key = ("fingerprint", selected.name, digest(selected.settings))
+        key = (selected.name, digest(selected.settings))
         if key not in self._fingerprints:
             self._fingerprints[key] = dataset.fingerprint()
         return self._fingerprints[key]
@@ -179,13 +180,13 @@ class _ComponentCache:
     def ground_truth(self, selected: Selected, dataset: Any) -> frozenset[str]:
         """What the dataset's test set annotates beyond frame labels ("masks", "tracks"), judged by its first
         test video."""
-        key = ("ground truth", selected.name, digest(selected.settings))
-        if key not in self._fingerprints:
+        key = (selected.name, digest(selected.settings))
+        if key not in self._ground_truth:
             first = next(iter(dataset.videos("test")), None)
             found = {name for name in ("masks", "tracks")
                      if first is not None and getattr(dataset, name)(first) is not None}
-            self._fingerprints[key] = frozenset(found)
-        return self._fingerprints[key]
+            self._ground_truth[key] = frozenset(found)
+        return self._ground_truth[key]
 
 
 def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambda outcome: None) -> tuple[str, list[JobOutcome]]:

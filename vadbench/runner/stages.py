@@ -226,20 +226,14 @@ def localise(job: Job, parts: Components, infer_folder: Path, device: str) -> Pa
 
 def _localised_videos(parts: Components, folder: Path):
     """The localise stage's per-video output with each video's ground truth (``VideoLocalisation``)."""
-    from vadbench.evaluation.detection_criteria import Detections
     from vadbench.evaluation.localisation import VideoLocalisation
-    from vadbench.evaluation.pixel_metrics import PixelSummary
+    from vadbench.evaluation.video_localisation import stored_detections, stored_pixels
 
     for video in parts.dataset.videos("test"):
         with np.load(stage_cache.video_file(folder, video.id)) as stored:
-            arrays = {name: stored[name] for name in stored.files}
-        detections = (Detections(arrays["regions/frame"], arrays["regions/boxes"], arrays["regions/score"])
-                      if "regions/frame" in arrays else None)
-        pixels = {name.split("/", 1)[1]: value for name, value in arrays.items() if name.startswith("pixels/")}
+            detections, pixels = stored_detections(stored), stored_pixels(stored)
         tracks = parts.dataset.tracks(video) if detections is not None else None
-        yield VideoLocalisation(video.id, video.scene, video.num_frames, detections, tracks,
-                                PixelSummary(**{k: (v.item() if v.ndim == 0 else v) for k, v in pixels.items()})
-                                if pixels else None)
+        yield VideoLocalisation(video.id, video.scene, video.num_frames, detections, tracks, pixels)
 
 
 def evaluate(job: Job, parts: Components, scored: dict[str, dict[str, np.ndarray]], localised: Path | None):
