@@ -47,6 +47,8 @@ class UBnormalDataset(FileDataset):
         self.splits, self.train = str(splits), train
         self._truth = functools.lru_cache(maxsize=4)(self._read_truth)
         self._maps = functools.lru_cache(maxsize=None)(self._map_files)
+        # every job that localises reads every test video's tracks; decoding their object maps once is enough
+        self._tracks = functools.lru_cache(maxsize=None)(self._read_tracks)
 
     def _settings(self) -> dict[str, Any]:
         return {**super()._settings(), "train": self.train}
@@ -148,6 +150,9 @@ class UBnormalDataset(FileDataset):
         return self._usable(video, self._truth(video)[1])
 
     def tracks(self, video: Video) -> list[Track]:
+        return self._tracks(video)
+
+    def _read_tracks(self, video: Video) -> list[Track]:
         """The abnormal tracks as the official ``create_tracks_for_tbdc_rbdc.py`` writes them for RBDC and TBDC.
 
         The rows of ``_new_tracks.txt`` (else ``_tracks.txt``) are sorted by object id (a stable sort, as its
