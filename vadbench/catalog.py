@@ -73,8 +73,10 @@ def _qualified(factory: Callable[..., Any]) -> str:
 
 @dataclass(frozen=True)
 class Entry:
-    """One registered component: its name, what builds it, who registered it, and the ``--cfg-options`` aliases it
-    answers to (``{"sampler.steps": "sampling_steps"}``: a kind-wide name for one of its settings)."""
+    """One registered component: its name, what builds it, who registered it, the ``--cfg-options`` aliases it
+    answers to (``{"sampler.steps": "sampling_steps"}``: a kind-wide name for one of its settings) and, for a model,
+    the published row it reproduces (``reported_as``: the model name of a ``reported`` job in the store, e.g.
+    ``"FFP (CVPR'18)"``), which ``vadbench report`` sets beside the model's measured rows."""
 
     kind: str
     name: str
@@ -82,6 +84,18 @@ class Entry:
     description: str = ""
     plugin: str = ""
     aliases: dict[str, str] = field(default_factory=dict)
+    reported_as: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.reported_as is None:
+            return
+        if self.kind != "model":
+            raise ConfigError(f"{self.kind} '{self.name}' (plugin {self.plugin}): reported_as={self.reported_as!r} "
+                              "applies to models only (a published row is a model's); remove it")
+        if not isinstance(self.reported_as, str) or not self.reported_as.strip():
+            raise ConfigError(f"model '{self.name}' (plugin {self.plugin}): reported_as={self.reported_as!r} must "
+                              "be the model name of a reported row, e.g. reported_as=\"FFP (CVPR'18)\" (`vadbench "
+                              "report` lists them)")
 
     @cached_property
     def factory(self) -> Callable[..., Any]:

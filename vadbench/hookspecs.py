@@ -1,11 +1,14 @@
 """The hooks a vadbench plugin can implement: the public plugin API.
 
-Every ``register_*`` hook is called with a ``register(name, target, *, description="", aliases=None)`` callback.
-``target`` is a ``"package.module:Class"`` string (imported when the component is first built, so listing plugins
-never imports torch) or the factory itself; the factory's keyword parameters, or the fields of its
-``settings_type`` dataclass, are the component's settings and their defaults (JSON values), which
+Every ``register_*`` hook is called with a ``register(name, target, *, description="", aliases=None,
+reported_as=None)`` callback. ``target`` is a ``"package.module:Class"`` string (imported when the component is
+first built, so listing plugins never imports torch) or the factory itself; the factory's keyword parameters, or the
+fields of its ``settings_type`` dataclass, are the component's settings and their defaults (JSON values), which
 ``--cfg-options`` may override and which are stored with every result (``vadbench.catalog``). ``aliases`` maps
-kind-wide option names (``"sampler.steps"``) to the component's settings.
+kind-wide option names (``"sampler.steps"``) to the component's settings. ``reported_as`` (models only) is the
+model name of the published row the model reproduces, a ``reported`` job in the store (``"FFP (CVPR'18)"``):
+``vadbench report`` labels that row with the model, and ``vadbench report --versus-reported`` sets the model's
+measured rows beside it with their difference. It is declared at registration, so ``report`` never builds the model.
 """
 
 from __future__ import annotations

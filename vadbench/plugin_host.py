@@ -112,10 +112,12 @@ class PluginHost:
 
 
 def _register_callback(staged: list[Entry], kind: str, plugin: str):
-    def register(name: str, target: Any, *, description: str = "", aliases: dict[str, str] | None = None) -> None:
+    def register(name: str, target: Any, *, description: str = "", aliases: dict[str, str] | None = None,
+                 reported_as: str | None = None) -> None:
         """Add a component ``name`` built by ``target`` (a ``"module:attribute"`` string, imported on first use, or
-        the factory itself); ``aliases`` maps kind-wide ``--cfg-options`` names to its settings."""
-        staged.append(Entry(kind, name, target, description, plugin, dict(aliases or {})))
+        the factory itself); ``aliases`` maps kind-wide ``--cfg-options`` names to its settings; ``reported_as``
+        (models only) names the published (reported) row the model reproduces."""
+        staged.append(Entry(kind, name, target, description, plugin, dict(aliases or {}), reported_as))
 
     return register
 

@@ -16,6 +16,7 @@ def register_models(register):
     register("attention-ramvid", "vadbench_plugins.models.ramvid:AttentionRamvid", aliases=SAMPLER_ALIASES,
              description="RaMViD video diffusion (3D U-Net) with multi-head self-attention over space-time tokens.")
     register("mamba-ramvid", "vadbench_plugins.models.ramvid:MambaRamvid", aliases=SAMPLER_ALIASES,
+             reported_as="Mamba-RaMViD (Capobianco 2025)",
              description="RaMViD video diffusion (3D U-Net) with bidirectional Mamba blocks in place of attention.")
     register("interp", "vadbench_plugins.models.interp:TemporalInterpolation",
              description="Non-learned floor: each masked frame is interpolated in time between its nearest anchors "

@@ -117,7 +117,8 @@ def test_a_0002_database_with_rows_upgrades_keeping_them(url):
     before = _contents(url)
     top = max(row[0] for row in before["jobs"]) + 1  # the deleted job's id
     with open_store(url) as store:  # migrates with foreign keys enforced, as every user's store does
-        assert _contents(url) == before
+        kept = {table: rows[:len(before[table])] for table, rows in _contents(url).items()}  # later ones add rows
+        assert kept == before
         measured = store.jobs("r1")
         assert [(job.eval_key, job.sample_seed) for job in measured] == [("e1", None)]
         new = store.save_job("r1", JobRecord(dataset="avenue", model="interp", eval_key="e3", sample_seed=4),

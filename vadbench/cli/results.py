@@ -62,6 +62,11 @@ def report(
     floor: Annotated[Optional[str], typer.Option(help="after each board (rich and markdown), say whether each "
                                                       "model's best row beats this model's best row, e.g. "
                                                       "interp")] = None,
+    versus_reported: Annotated[bool, typer.Option(
+        "--versus-reported", help="instead of the leaderboards: each model whose plugin names the published row it "
+                                  "reproduces (reported_as) beside that row, per dataset and metric of the row, "
+                                  "with measured − reported in points ('not measured' until the model has run "
+                                  "there); rich, markdown, csv or json")] = False,
     db: DbOption = None,
 ) -> None:
     """Leaderboards per dataset: mean ± std over seeds and sample draws, ranked by a metric; published numbers kept
@@ -72,13 +77,17 @@ def report(
     from vadbench.report.render import TEXT_FORMATS, to_rich
     from vadbench.store import open_store
 
+    if versus_reported:
+        _check_versus_options(scope, reported, floor, format)
+        _versus(db, run, metric, columns, dataset, model, limited, format, output)
+        return
     if format is Format.html and output is None:
         raise VadbenchError("--format html writes a page and its figures into a folder: add --output DIR")
     with open_store(db, create=False) as store:
         run_id = store.get_run(run).id if run else None
         boards = leaderboards(store, metric=metric, columns=_columns(columns), datasets=split_list(dataset) or [],
                               models=split_list(model) or [], run_id=run_id, reported=reported, scope=scope.value,
-                              limited=limited)
+                              limited=limited, reported_as=_reported_as() if reported else None)
         if format is Format.html:
             _write_html(store, boards, run_id, output)
             return
@@ -93,6 +102,57 @@ def report(
             typer.echo(text, nl=not text.endswith("\n"))
         else:
             output.write_text(text)
+
+
+def _reported_as() -> dict[str, str]:
+    """The published row each model plugin says its model reproduces (``register(..., reported_as=...)``)."""
+    from vadbench.plugin_host import catalog
+
+    return {entry.name: entry.reported_as for entry in catalog("model").entries() if entry.reported_as}
+
+
+VERSUS_FORMATS = (Format.rich, Format.markdown, Format.csv, Format.json)
+
+
+def _check_versus_options(scope: Scope, reported: bool, floor: str | None, format: Format) -> None:
+    """A ConfigError for an option ``--versus-reported`` cannot honour, naming it and the fix."""
+    from vadbench.errors import ConfigError
+
+    if scope is not Scope.dataset:
+        raise ConfigError(f"--versus-reported compares dataset-level metrics (reported rows have no others): drop "
+                          f"--scope {scope.value}")
+    if not reported:
+        raise ConfigError("--versus-reported compares with the reported rows: drop --no-reported")
+    if floor is not None:
+        raise ConfigError("--floor judges the leaderboards, not --versus-reported: drop one of them")
+    if format not in VERSUS_FORMATS:
+        raise ConfigError(f"--versus-reported writes {', '.join(f.value for f in VERSUS_FORMATS)}, not "
+                          f"--format {format.value}")
+
+
+def _versus(db: str | None, run: str | None, metric: str, columns: str | None, dataset: list[str] | None,
+            model: list[str] | None, limited: bool, format: Format, output: Path | None) -> None:
+    """``report --versus-reported``: the comparisons, printed or written to ``output``."""
+    from vadbench.report.versus import unmatched_lines, versus_reported
+    from vadbench.report.versus_render import TEXT_FORMATS, to_rich
+    from vadbench.store import open_store
+
+    with open_store(db, create=False) as store:
+        run_id = store.get_run(run).id if run else None
+        versus = versus_reported(store, _reported_as(), metric=metric, columns=_columns(columns),
+                                 datasets=split_list(dataset) or [], models=split_list(model) or [], run_id=run_id,
+                                 limited=limited)
+    if format is Format.rich:
+        _print(to_rich(versus), output)
+        return
+    if format is Format.csv:  # a CSV has no place for them: say them on stderr
+        for line in unmatched_lines(versus):
+            typer.echo(f"warning: {line}", err=True)
+    text = TEXT_FORMATS[format.value](versus)
+    if output is None:
+        typer.echo(text, nl=not text.endswith("\n"))
+    else:
+        output.write_text(text)
 
 
 def _write_html(store, boards, run_id: str | None, folder: Path) -> None:

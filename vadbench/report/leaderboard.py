@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -60,6 +60,7 @@ class Row:
     citation: str | None = None
     note: str | None = None
     rank: int | None = None
+    measured_as: list[str] = field(default_factory=list)  # a reported row: the models on the board that reproduce it
 
     @property
     def n(self) -> int:
@@ -89,13 +90,31 @@ class Board:
 
 def leaderboards(store: Store, *, metric: str = DEFAULT_METRIC, columns: list[str] | None = None,
                  datasets: list[str] = (), models: list[str] = (), run_id: str | None = None,
-                 reported: bool = True, scope: str = "dataset", limited: bool = False) -> list[Board]:
+                 reported: bool = True, scope: str = "dataset", limited: bool = False,
+                 reported_as: Mapping[str, str] | None = None) -> list[Board]:
     """One board per dataset that has results, ranked by ``metric`` (the order its direction implies).
 
     ``scope`` "scene", "video" or "kind": the columns are the dataset's scenes, test videos or anomaly kinds
     (``columns`` must be None; at scope "video" the metrics are the per-video ``auc`` and ``ap``). Jobs run with
-    ``--limit`` (a subset of the test set) are left out unless ``limited``.
+    ``--limit`` (a subset of the test set) are left out unless ``limited``. ``reported_as`` maps a model to the
+    reported row it reproduces (its plugin's ``reported_as``): a reported row whose model has measured rows on the
+    same board lists that model in ``measured_as``.
     """
+    boards = _boards(store, metric, columns, datasets, models, run_id, reported, scope, limited)
+    for board in boards:
+        _label_reproductions(board, reported_as or {})
+    return boards
+
+
+def _label_reproductions(board: Board, reported_as: Mapping[str, str]) -> None:
+    measured = {row.model for row in board.measured}
+    for row in board.reported:
+        row.measured_as = sorted(model for model, name in reported_as.items()
+                                 if name == row.model and model in measured)
+
+
+def _boards(store: Store, metric: str, columns: list[str] | None, datasets: list[str], models: list[str],
+            run_id: str | None, reported: bool, scope: str, limited: bool) -> list[Board]:
     if kind(metric).higher_is_better is None:
         raise ConfigError(f"metric {metric!r} cannot rank rows (it is a count or a threshold); "
                           f"rank by auc_micro, auc_macro, ap, eer, f1_best or accuracy_oracle")

@@ -1,5 +1,6 @@
 """Leaderboard renderers: rich (terminal), Markdown, LaTeX (for humans: fractions in %, mean ± std) and CSV, JSON
-(for machines: raw 0-1 values, full precision). Reported rows always sit apart from measured ones."""
+(for machines: raw 0-1 values, full precision). Reported rows always sit apart from measured ones; one that a
+measured model on the board reproduces (its plugin's ``reported_as``) is labelled ``= <model>``."""
 
 from __future__ import annotations
 
@@ -60,6 +61,11 @@ def _has_settings(board: Board) -> bool:
     return any(row.differs for row in board.measured)
 
 
+def _measured_as(row: Row) -> str:
+    """``= ffp`` for a reported row that the board's measured model ``ffp`` reproduces; empty otherwise."""
+    return f"= {', '.join(row.measured_as)}" if row.measured_as else ""
+
+
 def _citations(board: Board) -> list[str]:
     """Footnotes for the reported rows, numbered in row order: citation, then the row's note."""
     return [f"[{i}] {row.model}: {row.citation}" + (f" — {row.note}" if row.note else "")
@@ -91,8 +97,8 @@ def to_rich(boards: list[Board]) -> RenderableType:
             table.add_section()
             for i, row in enumerate(board.reported, start=1):
                 table.add_row(f"[{i}]", row.model, *[""] * len(components),
-                              *(_cell(board, row, metric) for metric in board.metrics), "reported",
-                              style="italic dim")
+                              *(_cell(board, row, metric) for metric in board.metrics),
+                              f"reported {_measured_as(row)}".rstrip(), style="italic dim")
         parts.append(table)
         parts.extend(Text(line, style="dim") for line in _citations(board))
         parts.append(Text(""))
@@ -123,8 +129,11 @@ def to_markdown(boards: list[Board]) -> str:
         lines += ["**Measured**", ""]
         lines += _md_table(header, rows, numeric_from=len(header) - len(board.metrics) - 1) if rows else ["(none)"]
         if board.reported:
-            header = ["model", *(_header(board, metric) for metric in board.metrics), "source"]
-            rows = [[row.model, *(_cell(board, row, metric) for metric in board.metrics), f"[{i}]"]
+            labelled = any(row.measured_as for row in board.reported)
+            header = ["model", *(_header(board, metric) for metric in board.metrics), "source",
+                      *(["reproduced here by"] if labelled else [])]
+            rows = [[row.model, *(_cell(board, row, metric) for metric in board.metrics), f"[{i}]",
+                     *([_measured_as(row)] if labelled else [])]
                     for i, row in enumerate(board.reported, start=1)]
             lines += ["", "**Reported** (published numbers, not measured here)", ""]
             lines += _md_table(header, rows, numeric_from=1)
@@ -174,7 +183,7 @@ def to_latex(boards: list[Board]) -> str:
             title = r"\emph{Reported (published, not measured here)}"
             out += [r"\midrule", rf"\multicolumn{{{width}}}{{l}}{{{title}}} \\"]
             for i, row in enumerate(board.reported, start=1):
-                name = rf"\emph{{{latex_escape(row.model)}}} [{i}]"
+                name = rf"\emph{{{latex_escape(row.model)}}} [{i}] {latex_escape(_measured_as(row))}".rstrip()
                 cells = [name, *[""] * (len(labels) - 1), *(_latex_cell(board, row, m) for m in board.metrics)]
                 out.append(" & ".join(cells) + r" \\")
         out += [r"\bottomrule", r"\end{tabular}"]
@@ -196,6 +205,7 @@ def _row_dict(board: Board, row: Row) -> dict[str, Any]:
         "scorer": row.scorer, "group_key": row.group_key or None, "n": row.n, "seeds": row.seeds,
         "sample_seeds": row.sample_seeds,
         "settings": row.settings, "differs": row.differs, "citation": row.citation, "note": row.note,
+        "measured_as": row.measured_as,
         "values": {metric: {"mean": _number(cell.mean), "std": _number(cell.std), "n": cell.n}
                    for metric, cell in row.cells.items() if metric in board.metrics},
     }
@@ -215,11 +225,13 @@ def to_json(boards: list[Board]) -> str:
 
 def to_csv(boards: list[Board]) -> str:
     """One line per row (measured first, then reported) of every board; metric columns ``<m>``, ``<m>_std``,
-    ``<m>_n`` on the stored 0-1 scale; empty where undefined. At scope "kind" the columns are the anomaly kinds,
-    and the metric's column holds the mean of kinds."""
+    ``<m>_n`` on the stored 0-1 scale; empty where undefined; ``measured_as``: the measured models that reproduce a
+    reported row, comma-separated. At scope "kind" the columns are the anomaly kinds, and the metric's column holds
+    the mean of kinds."""
     metrics = list(dict.fromkeys(metric for board in boards for metric in board.metrics))
     fields = ["dataset", "source", "rank", "model", "masker", "scorer", "settings", "n", "group_key"]
-    fields += [f"{metric}{suffix}" for metric in metrics for suffix in ("", "_std", "_n")] + ["citation", "note"]
+    fields += [f"{metric}{suffix}" for metric in metrics for suffix in ("", "_std", "_n")]
+    fields += ["citation", "note", "measured_as"]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
@@ -227,7 +239,8 @@ def to_csv(boards: list[Board]) -> str:
         for row in [*board.measured, *board.reported]:
             record = {"dataset": board.dataset, "source": row.source, "rank": row.rank, "model": row.model,
                       "masker": row.masker, "scorer": row.scorer, "settings": _settings(row), "n": row.n,
-                      "group_key": row.group_key, "citation": row.citation, "note": row.note}
+                      "group_key": row.group_key, "citation": row.citation, "note": row.note,
+                      "measured_as": ",".join(row.measured_as)}
             for metric, cell in row.cells.items():
                 if metric in board.metrics:
                     record |= {metric: _number(cell.mean), f"{metric}_std": _number(cell.std), f"{metric}_n": cell.n}
