@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH)
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,scale]'
 	$(PY) -m pip install --quiet triton einops
 	$(MAMBA_ENV) $(PY) -m pip install --quiet --no-deps --no-build-isolation mamba-ssm==2.3.2.post1 causal-conv1d==1.7.0
 	touch $(STAMP)
@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) bench/data.py
 	$(PY) bench/mixers.py
 	$(PY) bench/ramvid.py
+	$(PY) bench/scale.py
 
 clean:
 	rm -rf $(VENV) .vadbench .pytest_cache

@@ -7,6 +7,7 @@ A config file may hold these sections (all optional)::
                sample_seeds=[0], sigmas=[3.0])
     model = {"attention-ramvid": dict(preset="tiny")}      # {name: {setting: value}}; likewise masker, scorer, dataset
     protocol = dict(sigma=3.0)
+    executor = dict(name="slurm", slurm=dict(partition="gpu", timeout_min=240))  # where stages run (docs/scale.md)
 
 Names that start with an underscore are the file's own helpers (e.g. a settings dict shared by two models).
 Command-line options override ``run``; ``--cfg-options`` override everything. mmengine's ``Config`` imports torch,
@@ -20,7 +21,7 @@ from typing import Any
 
 from vadbench.errors import ConfigError
 
-SECTIONS = ("run", "model", "masker", "scorer", "dataset", "protocol")
+SECTIONS = ("run", "model", "masker", "scorer", "dataset", "protocol", "executor")
 RUN_KEYS = ("models", "maskers", "scorers", "datasets", "seeds", "sample_seeds", "sigmas")
 
 

@@ -108,3 +108,26 @@ def test_cfg_options_take_several_pairs_as_in_mmengine(tmp_path, monkeypatch):
     stray = cli("run", "--model", "interp", "--db", db, "--cfg-options", "dataset.synthetic.scenes=1", "oops",
                 cwd=tmp_path, monkeypatch=monkeypatch)
     assert isinstance(stray.exception, ConfigError) and "unexpected argument 'oops'" in str(stray.exception)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["--executor", "pbs"], "--executor 'pbs' is unknown; choose one of local, ray, slurm"),
+    (["--executor", "slurm", "--cfg-options", "executor.slurm.partion=gpu"],
+     "executor.slurm: unknown setting(s) partion"),
+    (["--cfg-options", "executor.workers=2"], "executor options are executor.name, executor.ray.<setting>"),
+])
+def test_a_bad_executor_is_one_line_before_any_job_runs(vadbench, tmp_path, arguments, message):
+    result = vadbench("run", "--model", "interp", "--db", f"sqlite:///{tmp_path / 'results.db'}", *arguments,
+                      cwd=tmp_path, env_extra={"VADBENCH_HOME": str(tmp_path / "home")})
+    assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "results.db").exists()
+
+
+def test_a_remote_executor_without_its_package_names_the_extra(monkeypatch):
+    import importlib.util
+
+    from vadbench.runner.executors import ExecutorSettings, make_executor
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *rest: None)
+    with pytest.raises(ConfigError, match=r"--executor ray needs the ray package: pip install 'vadbench\[scale\]'"):
+        make_executor(ExecutorSettings(name="ray"))

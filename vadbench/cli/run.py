@@ -40,12 +40,20 @@ def register(app: typer.Typer) -> None:
         log: ListOption = typer.Option(None, "--log", help="Feed these experiment trackers (the log_metrics hook): "
                                        "tensorboard, built in, or a tracker plugin's name."),
         device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+        executor: Optional[str] = typer.Option(None, "--executor", help="Where the stages run: local (this "
+                                               "process, the default), ray or slurm (docs/scale.md)."),
+        ray_address: Optional[str] = typer.Option(None, "--ray-address", help="Join this Ray cluster (e.g. auto or "
+                                                  "ray://head:10001); without it --executor ray starts a local "
+                                                  "one."),
+        workers: Optional[int] = typer.Option(None, "--workers", min=1, help="CPUs of the local Ray cluster "
+                                              "[default: all]."),
         db: Optional[str] = typer.Option(None, "--db", help="SQLAlchemy URL [default: $VADBENCH_DB or results.db]."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Redo jobs already in the store."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print the job table and exit."),
     ) -> None:
         """Run the cross-product of models x maskers x scorers x datasets x seeds x sample seeds x sigmas."""
         from vadbench.cli.tables import job_table, outcome_table
+        from vadbench.runner.executors import ExecutorSettings, make_executor
         from vadbench.runner.run import RunRequest, distributed_rank, execute, plan
         from vadbench.settings import parse_cfg_options
         from vadbench.store.db import open_store
@@ -56,6 +64,7 @@ def register(app: typer.Typer) -> None:
 
             file_config = load_config(config)
         defaults = {key: _as_list(value, key) for key, value in file_config.pop("run", {}).items()}
+        executor_settings = ExecutorSettings.from_config(file_config.pop("executor", None))
         models = split_list(model) or defaults.get("models")
         if not models:
             from vadbench.plugin_host import catalog
@@ -70,9 +79,16 @@ def register(app: typer.Typer) -> None:
             sample_seeds=[_number(int, s, "--sample-seed")
                           for s in split_list(sample_seed) or defaults.get("sample_seeds") or [0]],
             sigmas=[_number(float, s, "--sigma") for s in split_list(sigma) or defaults.get("sigmas") or []] or None,
-            config=file_config, cfg_options=parse_cfg_options([*(cfg_options or []), *_trailing_options(ctx.args)]),
+            config=file_config, cfg_options=_executor_options(
+                parse_cfg_options([*(cfg_options or []), *_trailing_options(ctx.args)]), executor_settings),
             checkpoint=checkpoint, limit=limit, log=split_list(log) or [], device=device, overwrite=overwrite,
             command=shlex.join(["vadbench", *sys.argv[1:]]))
+        executor_settings.name = executor or executor_settings.name
+        if ray_address is not None:
+            executor_settings.ray["address"] = ray_address
+        if workers is not None:
+            executor_settings.ray["workers"] = workers
+        chosen = make_executor(executor_settings)
         store = open_store(db)
         the_plan = plan(request, store)
         leader = distributed_rank() == 0  # under torchrun only rank 0 reports (and writes the store)
@@ -89,7 +105,8 @@ def register(app: typer.Typer) -> None:
             return
         previous = signal.signal(signal.SIGTERM, _interrupt)  # a terminated run closes as "interrupted", like Ctrl-C
         try:
-            run_id, outcomes = execute(the_plan, store, on_job=lambda o: console.print(_outcome_line(o)))
+            run_id, outcomes = execute(the_plan, store, on_job=lambda o: console.print(_outcome_line(o)),
+                                       executor=chosen)
         except KeyboardInterrupt:
             err.print("[yellow]interrupted[/]: the run is closed as interrupted and its finished jobs are stored; "
                       "rerun the same command to resume")
@@ -122,6 +139,14 @@ def _trailing_options(args: list[str]) -> list[str]:
         raise ConfigError(f"unexpected argument {stray[0]!r}; settings go as key=value after --cfg-options "
                           f"(e.g. --cfg-options preset=tiny sampler.steps=20)")
     return list(args)
+
+
+def _executor_options(options: list[tuple[str, object]], settings) -> list[tuple[str, object]]:
+    """Apply the ``executor.*`` items of ``--cfg-options`` to the executor settings; return the others."""
+    for key, value in options:
+        if key.split(".")[0] == "executor":
+            settings.with_option(key, value)
+    return [(key, value) for key, value in options if key.split(".")[0] != "executor"]
 
 
 def _as_list(value: object, key: str) -> list:

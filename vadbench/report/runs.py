@@ -14,6 +14,7 @@ from rich.text import Text
 
 from vadbench.report.leaderboard import Cell, flatten
 from vadbench.report.metric_display import fmt, fmt_delta, kind, order
+from vadbench.report.run_list import executor_label
 from vadbench.store import JobRecord, RunRecord, Store
 
 KIND_METRIC = "auc_micro"  # the per-kind metric ``show`` prints
@@ -42,7 +43,7 @@ def _provenance(run: RunRecord) -> Table:
     for label, value in (
         ("status", run.status), ("created", f"{run.created_at:%Y-%m-%d %H:%M:%S} UTC"), ("command", run.command),
         ("config hash", run.config_hash), ("git commit", run.git_commit or "–"), ("device", run.device),
-        ("host", run.host), ("cache", run.home or "–"), ("seeds", ", ".join(map(str, run.seeds)) or "–"),
+        ("host", run.host), ("executor", executor_label(run.executor)), ("cache", run.home or "–"), ("seeds", ", ".join(map(str, run.seeds)) or "–"),
         ("versions", ", ".join(f"{key} {value}" for key, value in versions.items()) or "–"),
         ("plugins", ", ".join(f"{key} {value}" for key, value in plugins.items()) or "–"),
         ("wall time", _seconds(run.wall_time)), ("peak memory", _bytes(run.peak_memory)),

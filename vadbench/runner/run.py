@@ -6,23 +6,24 @@ import importlib.util
 import os
 import threading
 import time
-import traceback
-from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from vadbench import paths, plugin_host, stage_cache
+from vadbench import paths, plugin_host
 from vadbench.components import is_learned, is_stochastic
-from vadbench.errors import ConfigError, DuplicateJobError
-from vadbench.evaluation.records import MetricRow
+from vadbench.errors import ConfigError
 from vadbench.hashing import digest, file_digest
 from vadbench.runner import stages
 from vadbench.runner.jobs import Job, expand
+from vadbench.runner.outcomes import JobOutcome
 from vadbench.runner.limited import LimitedDataset
-from vadbench.runner.provenance import environment, peak_memory, reset_peak_memory
+from vadbench.runner.provenance import environment, peak_memory
 from vadbench.runner.shapes import shape_of
 from vadbench.settings import Selected, resolve
+
+if TYPE_CHECKING:
+    from vadbench.runner.executors import Executor
 
 
 @dataclass
@@ -63,14 +64,6 @@ class Plan:
     @property
     def todo(self) -> list[PlannedJob]:
         return [planned for planned in self.jobs if not planned.done_in_store or self.request.overwrite]
-
-
-@dataclass
-class JobOutcome:
-    job: Job
-    status: str  # done | failed | reused | elsewhere (another running run claimed it)
-    error: str = ""
-    metrics: dict[str, float] = field(default_factory=dict)  # dataset-scope metrics
 
 
 def resolve_device(device: str) -> str:
@@ -189,13 +182,16 @@ class _ComponentCache:
         return self._ground_truth[key]
 
 
-def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambda outcome: None) -> tuple[str, list[JobOutcome]]:
-    """Run every job that is not already stored; returns the run id and each job's outcome.
+def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambda outcome: None,
+            executor: Executor | None = None) -> tuple[str, list[JobOutcome]]:
+    """Run every job that is not already stored; returns the run id and each job's outcome (in plan order).
 
-    Under ``torchrun`` every rank takes part in the fit stages (data-parallel training); rank 0 alone infers,
-    scores, evaluates and writes the store, and the other ranks return ``("", [])``.
+    ``executor`` decides where the stages run (``vadbench.runner.executors``; in this process by default); the plan,
+    its keys and the store are the same for every executor. Under ``torchrun`` every rank takes part in the fit
+    stages (data-parallel training); rank 0 alone infers, scores, evaluates and writes the store, and the other
+    ranks return ``("", [])``.
     """
-    from vadbench.store.records import JobRecord
+    from vadbench.runner.executors.local import LocalExecutor
 
     if distributed_rank() != 0:
         for planned in plan.todo:
@@ -204,21 +200,19 @@ def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambd
             except Exception:  # rank 0 meets the same failure and records it
                 pass
         return "", []
+    executor = executor or LocalExecutor()
     env = environment(plan.device)
     run_id = store.start_run(command=plan.request.command, config=plan.resolved_config,
                              config_hash=digest(plan.resolved_config), versions=env["versions"],
                              git_commit=env["git_commit"], device=env["device"], host=env["host"],
-                             seeds=plan.request.seeds, home=str(paths.home().resolve()))
-    started, outcomes, failed_stages = time.perf_counter(), [], {}
+                             seeds=plan.request.seeds, home=str(paths.home().resolve()), executor=executor.name)
+    started, outcomes = time.perf_counter(), []
     status, error = "failed", None
     beating = _heartbeat(store, run_id)
     run_info = {"id": run_id, "command": plan.request.command, "home": str(paths.home().resolve()),
                 "log": list(plan.request.log)}
     try:
-        for planned in plan.jobs:
-            outcome = _claimed_job(planned, plan, store, run_info, failed_stages, JobRecord)
-            outcomes.append(outcome)
-            on_job(outcome)
+        outcomes = executor.run(plan, store, run_info, on_job)
         status = "failed" if any(o.status == "failed" for o in outcomes) else "done"
     except KeyboardInterrupt:
         status = "interrupted"
@@ -231,24 +225,6 @@ def execute(plan: Plan, store: Any, on_job: Callable[[JobOutcome], None] = lambd
         store.finish_run(run_id, status=status, wall_time=time.perf_counter() - started,
                          peak_memory=peak_memory(plan.device), error=error)
     return run_id, outcomes
-
-
-def _claimed_job(planned: PlannedJob, plan: Plan, store: Any, run_info: dict[str, Any],
-                 failed_stages: dict[str, str], record_type: type) -> JobOutcome:
-    """Run a job unless it is stored or another running run has claimed it (``Store.claim``): two processes, or
-    machines, on the same plan never compute one job twice."""
-    key, run_id, overwrite = planned.job.keys["evaluate"], run_info["id"], plan.request.overwrite
-    if planned.done_in_store and not overwrite:
-        return JobOutcome(planned.job, "reused")
-    owner = store.claim(run_id, key)
-    if owner is not None:
-        return JobOutcome(planned.job, "elsewhere", f"run {owner} is computing it")
-    try:
-        if not overwrite and store.done_job(key) is not None:  # stored by another run since this one planned
-            return JobOutcome(planned.job, "reused")
-        return _run_job(planned, plan, store, run_info, failed_stages, record_type)
-    finally:
-        store.release(run_id, key)
 
 
 def _heartbeat(store: Any, run_id: str) -> threading.Event:
@@ -274,81 +250,3 @@ def distributed_rank() -> int:
     return int(os.environ.get("RANK", "0"))
 
 
-def _run_job(planned: PlannedJob, plan: Plan, store: Any, run_info: dict[str, Any], failed_stages: dict[str, str],
-             record_type: type) -> JobOutcome:
-    job, parts, device, run_id = planned.job, planned.parts, plan.device, run_info["id"]
-    job_info = {"dataset": job.dataset.name, "model": job.model.name, "masker": job.masker.name if job.masker else None,
-                "scorer": job.scorer.name if job.scorer else None, "seed": job.seed, "sample_seed": job.sample_seed,
-                "label": job.label, "keys": dict(job.keys)}
-    tracker_failures: set[str] = set()
-
-    def log(step: int | None, values: dict[str, float]) -> None:
-        tracker_failures.update(plugin_host.host().call_hook("log_metrics", run=run_info, job=job_info, step=step,
-                                                             values=values))
-    reset_peak_memory(device)
-    started_at, clock = datetime.now(timezone.utc), time.perf_counter()
-    metrics: list[MetricRow] = []
-    error, provenance = "", {"device": device}
-    try:
-        with stage_cache.in_use(job.keys):
-            metrics, provenance = _run_stages(job, parts, device, failed_stages, provenance, log)
-    except KeyboardInterrupt:
-        raise
-    except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        provenance["traceback"] = traceback.format_exc(limit=8)
-    record = record_type(
-        dataset=job.dataset.name, model=job.model.name, masker=job.masker.name if job.masker else None,
-        scorer=job.scorer.name if job.scorer else None, seed=job.seed, sample_seed=job.sample_seed,
-        settings={**job.settings(), **({"checkpoint": parts.checkpoint_digest} if parts.checkpoint else {}),
-                  **({"limit": plan.request.limit} if plan.request.limit is not None else {})},
-        eval_key=job.keys["evaluate"], fit_key=job.keys["fit"],
-        infer_key=job.keys["infer"], score_key=job.keys["score"], localise_key=job.keys["localise"],
-        status="failed" if error else "done",
-        error=error or None, provenance=provenance, wall_time=time.perf_counter() - clock,
-        peak_memory=peak_memory(device), started_at=started_at)
-    try:
-        job_id = store.save_job(run_id, record, metrics, overwrite=plan.request.overwrite)
-    except DuplicateJobError:  # another process planned the same job and stored it first: its result stands
-        return JobOutcome(job, "reused")
-    hook_failures = plugin_host.host().call_hook(
-        "job_finished", job={**_as_dict(record), "id": job_id, "run_id": run_id},
-        metrics=[row._asdict() for row in metrics])
-    summary = {r.metric: r.value for r in metrics if r.scope == "dataset"}
-    job_info["id"] = job_id
-    log(None, summary)
-    hook_failures += sorted(tracker_failures)
-    if hook_failures:
-        store.add_provenance(job_id, hook_failures=hook_failures)
-    return JobOutcome(job, "failed" if error else "done", error, summary)
-
-
-def _run_stages(job: Job, parts: stages.Components, device: str, failed_stages: dict[str, str],
-                provenance: dict[str, Any], log: Callable) -> tuple[list[MetricRow], dict[str, Any]]:
-    """Fit, infer, score, localise and evaluate one job; returns its metric rows and provenance."""
-    for stage in ("fit", "infer"):
-        if job.keys[stage] in failed_stages:
-            raise RuntimeError(f"{stage} stage failed earlier in this run: {failed_stages[job.keys[stage]]}")
-    checkpoint = _stage(failed_stages, job.keys["fit"], lambda: stages.fit(job, parts, device, log))
-    inferred = _stage(failed_stages, job.keys["infer"], lambda: stages.infer(job, parts, checkpoint, device))
-    scored = stages.score(job, parts, inferred.folder, device)
-    localised = stages.localise(job, parts, inferred.folder, device)
-    result = stages.evaluate(job, parts, scored, localised)
-    nfe = MetricRow("dataset", job.dataset.name, "nfe_per_frame", inferred.nfe_per_frame)
-    return [*result.rows, nfe], {**provenance, "checkpoint": str(checkpoint) if checkpoint else None,
-                                 **inferred.provenance}
-
-
-def _stage(failed_stages: dict[str, str], key: str, action: Callable[[], Any]) -> Any:
-    """Run a shared stage; remember its failure so jobs that depend on it fail fast instead of retrying."""
-    try:
-        return action()
-    except Exception as exc:
-        failed_stages[key] = f"{type(exc).__name__}: {exc}"
-        raise
-
-
-def _as_dict(record: Any) -> dict[str, Any]:
-    from dataclasses import asdict
-
-    return asdict(record)

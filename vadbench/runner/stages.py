@@ -113,6 +113,20 @@ def assign_keys(job: Job, parts: Components) -> None:
                                     "protocol": job.protocol.keyed_by("evaluate")})}
 
 
+def fit_done(job: Job, parts: Components) -> bool:
+    """Whether the job's fit stage has nothing to do: no training, or a finished fit in the cache."""
+    if parts.checkpoint is not None or not is_learned(parts.model):
+        return True
+    folder = stage_cache.folder("fit", job.keys["fit"])
+    done = stage_cache.load_json(folder / stage_cache.DONE)
+    return done is not None and (folder / done["checkpoint"]).is_file()
+
+
+def infer_done(job: Job, parts: Components) -> bool:
+    """Whether the job's infer stage has finished in the cache (``infer`` still heals a video gone since)."""
+    return (stage_cache.folder("infer", job.keys["infer"]) / stage_cache.DONE).is_file()
+
+
 def fit(job: Job, parts: Components, device: str, log=FitContext.log) -> Path | None:
     """The checkpoint the job infers with: the user's, a cached one, or a freshly trained one (``log(step, values)``
     feeds the trackers during training)."""

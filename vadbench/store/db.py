@@ -197,7 +197,7 @@ class Store:
 
     def start_run(self, *, command: str, config: dict[str, Any], config_hash: str, versions: dict[str, Any],
                   git_commit: str | None, device: str, host: str, seeds: Iterable[int] = (),
-                  home: str | None = None) -> str:
+                  home: str | None = None, executor: str = "local") -> str:
         """Record a run as ``running``, owned by this process on ``host``, and return its new 12-hex id. Runs left
         ``running`` by dead processes are closed first (``close_stale_runs``)."""
         self.close_stale_runs(host)
@@ -208,8 +208,18 @@ class Store:
                 id=run_id, created_at=now, command=command, config=config,
                 config_hash=config_hash, versions=versions, git_commit=git_commit, device=device, host=host,
                 seeds=list(seeds), status="running", pid=os.getpid(), heartbeat_at=now, home=home,
+                executor={"name": executor},
             ))
         return run_id
+
+    def add_executor_jobs(self, run_id: str, cluster: str, wave: str, job_ids: Iterable[str]) -> None:
+        """Record the scheduler's job ids of one stage wave of the run (``executor.jobs[wave]``)."""
+        with self._writing() as session:
+            run = session.get(schema.Run, run_id)
+            described = dict(run.executor or {})
+            described["cluster"] = cluster
+            described["jobs"] = {**described.get("jobs", {}), wave: [str(job_id) for job_id in job_ids]}
+            run.executor = described
 
     def heartbeat(self, run_id: str) -> None:
         """Mark a running run as alive now (the runner beats after every job and every ``HEARTBEAT`` seconds)."""

@@ -71,6 +71,7 @@ class RunRecord:
     pid: int | None = None
     heartbeat_at: datetime | None = None
     home: str | None = None  # the cache folder ($VADBENCH_HOME, absolute) the run used
+    executor: dict[str, Any] | None = None  # where its stages ran: name, and the scheduler's job ids per wave
 
 
 @dataclass

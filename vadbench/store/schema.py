@@ -77,6 +77,7 @@ class Run(Base):
     pid: Mapped[int | None] = mapped_column(Integer)  # the owning process on ``host`` while running
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     home: Mapped[str | None] = mapped_column(Text)  # the absolute $VADBENCH_HOME whose stage cache the run used
+    executor: Mapped[dict | None] = mapped_column(JSON)  # {"name": ..., "jobs": {wave: [scheduler job ids]}}
 
     jobs: Mapped[list[Job]] = relationship(back_populates="run", passive_deletes=True)
 

@@ -4,4 +4,4 @@ To add one: ``alembic -c vadbench/store/migrations/alembic.ini revision --autoge
 ``HEAD`` to its revision id (a test checks that ``HEAD`` is alembic's head).
 """
 
-HEAD = "0008"
+HEAD = "0009"
