@@ -13,6 +13,8 @@ error naming the valid keys.
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -33,13 +35,29 @@ class Selected:
 
 
 def parse_value(text: str) -> Any:
-    """A YAML scalar or flow value: ``3`` -> 3, ``[32, 32]`` -> list, ``true`` -> True, ``ddim`` -> "ddim"."""
+    """A YAML scalar or flow value: ``3`` -> 3, ``[32, 32]`` -> list, ``true`` -> True, ``ddim`` -> "ddim"; a
+    number in exponent form is a float as in Python (``5e-4``; YAML 1.1 would read it as a string), also inside
+    a list; a quoted value stays a string (``"5e-4"``)."""
     import yaml
 
     try:
-        return yaml.safe_load(text)
+        value = yaml.safe_load(text)
     except yaml.YAMLError:
         return text
+    return value if text.strip()[:1] in ("'", '"') else _exponent_floats(value)
+
+
+def _exponent_floats(value: Any) -> Any:
+    if isinstance(value, list):
+        return [_exponent_floats(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _exponent_floats(item) for key, item in value.items()}
+    if isinstance(value, str) and _EXPONENT.fullmatch(value):
+        return float(value)
+    return value
+
+
+_EXPONENT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+")
 
 
 def parse_cfg_options(options: Iterable[str]) -> list[tuple[str, Any]]:

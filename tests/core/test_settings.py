@@ -19,6 +19,11 @@ def resolved_with(*options, config=None, **names):
                    protocol_defaults=dict(PROTOCOL))
 
 
+def test_exponent_numbers_are_floats_as_in_python_unless_quoted():
+    assert parse_cfg_options(["lr=5e-4", "b=[1E3, 2]", "c=-2.5e+1", 'd="5e-4"', "e=e5"]) == [
+        ("lr", 5e-4), ("b", [1000.0, 2]), ("c", -25.0), ("d", "5e-4"), ("e", "e5")]
+
+
 def test_values_are_parsed_as_yaml():
     assert parse_cfg_options(["a=3", "b=[32, 32]", "c=true", "d=ddim", "e=0.5"]) == [
         ("a", 3), ("b", [32, 32]), ("c", True), ("d", "ddim"), ("e", 0.5)]
