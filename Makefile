@@ -37,6 +37,7 @@ bench: $(STAMP)
 	$(PY) bench/data.py
 	$(PY) bench/mixers.py
 	$(PY) bench/ramvid.py
+	$(PY) bench/models.py
 	$(PY) bench/scale.py
 
 clean:

@@ -1,4 +1,5 @@
-"""The built-in masker plugin: ``selective`` (the thesis's fixed anchors) and ``random`` (RaMViD's training rule)."""
+"""The built-in masker plugin: ``selective`` (the thesis's fixed anchors), ``random`` (RaMViD's training rule),
+``predict`` (the last frames of a window masked) and ``autoencode`` (no anchors)."""
 
 from vadbench import hookimpl
 
@@ -10,3 +11,9 @@ def register_maskers(register):
     register("random", "vadbench_plugins.maskers.random:RandomMasker",
              description="RaMViD: per clip, no anchors with probability p_uncond, else 1..max_anchors random "
                          "anchors; the selective anchors at inference.")
+    register("predict", "vadbench_plugins.maskers.predict:PredictMasker",
+             description="Future-frame prediction: the last `frames` (default 1) frames of a window are masked, the "
+                         "earlier ones are anchors; train = test.")
+    register("autoencode", "vadbench_plugins.maskers.autoencode:AutoencodeMasker",
+             description="No anchors: every frame of a window is reconstructed from the window itself; "
+                         "train = test.")

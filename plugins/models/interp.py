@@ -41,7 +41,8 @@ def interpolation_weights(anchors: torch.Tensor, mode: str) -> torch.Tensor:
     positions = torch.arange(length)
     anchor_positions = positions[anchors]
     if anchor_positions.numel() == 0:
-        raise ValueError("interp needs at least one anchor frame per window")
+        raise ConfigError("model interp interpolates between anchor frames, but the masker gives a window none "
+                          "(e.g. autoencode); use a masker with anchors: selective, random or predict")
     after = torch.searchsorted(anchor_positions, positions).clamp(max=anchor_positions.numel() - 1)
     before = (torch.searchsorted(anchor_positions, positions, right=True) - 1).clamp(min=0)
     left, right = anchor_positions[before], anchor_positions[after]

@@ -1,5 +1,6 @@
-"""Training a RaMViD model: clip sampling, the train loop (AdamW with warm-up and decay, clipping, EMA, bf16 on
-CUDA, DDP), the training log and checkpoints (atomic writes, ``weights_only`` loads, resume from the last one).
+"""Training a RaMViD model: the train loop (AdamW with warm-up and decay, clipping, EMA, bf16 on CUDA, DDP) over
+clips from ``vadbench.data.clips``, the training log and checkpoints (``vadbench.checkpoints``: atomic writes,
+``weights_only`` loads, resume from the last one).
 
 Each step draws its clips, anchors, timesteps and noise from generators seeded by ``(seed, rank, step)``, and its
 learning rate is a function of the step, so a resumed run takes bit-identical next steps without saving any random
@@ -20,47 +21,17 @@ import numpy as np
 import torch
 from torch import nn
 
-from vadbench.atomic import atomic_file
-from vadbench.errors import ConfigError, DatasetError
+from vadbench.checkpoints import (checkpoint_name, last_checkpoint, load_checkpoint, remove_orphaned_temporaries,
+                                  save_checkpoint)
+from vadbench.data.clips import ClipSampler
+from vadbench.errors import ConfigError
 from vadbench.nn.diffusion import GaussianDiffusion
 from vadbench.nn.ema import ema_model, last_decay
 from vadbench.nn.unet import UNet3D, UNetConfig
-from vadbench.processes import alive
 from vadbench.training_log import LOG_NAME, TrainingLog, read_log
 from vadbench_plugins.models.ramvid import RamvidSettings, autocast
 
 CHECKPOINT_FORMAT = 1
-TEMP_PREFIX = ".tmp-ckpt-"  # + the writer's pid: a killed writer's half-written file is removed by the next fit
-
-
-class ClipSampler:
-    """Random windows of ``window`` consecutive frames from the training videos, each start equally likely."""
-
-    def __init__(self, dataset, window: int) -> None:
-        videos = dataset.videos("train")
-        self.videos = [video for video in videos if video.num_frames >= window]
-        if not self.videos:
-            longest = max((video.num_frames for video in videos), default=0)
-            raise DatasetError(f"dataset '{dataset.name}' has no training video of at least {window} frames "
-                               f"(longest: {longest}); use a shorter window or check the dataset root")
-        self.window = window
-        self.starts = np.array([video.num_frames - window + 1 for video in self.videos])
-        self.windows_per_epoch = sum(video.num_frames // window for video in self.videos)
-        self._dataset = dataset
-        self._frames: dict[str, np.ndarray] = {}
-
-    def sample(self, rng: np.random.Generator, count: int) -> np.ndarray:
-        """uint8 clips ``b l h w c``."""
-        flat = rng.integers(0, self.starts.sum(), size=count)
-        which = np.searchsorted(np.cumsum(self.starts), flat, side="right")
-        offsets = flat - np.concatenate([[0], np.cumsum(self.starts)])[which]
-        return np.stack([self._video(i)[o:o + self.window] for i, o in zip(which, offsets)])
-
-    def _video(self, index: int) -> np.ndarray:
-        video = self.videos[index]
-        if video.id not in self._frames:
-            self._frames[video.id] = self._dataset.frames(video)
-        return self._frames[video.id]
 
 
 def total_steps(settings: RamvidSettings, clips: ClipSampler, world_size: int) -> int:
@@ -190,49 +161,18 @@ def distributed_setup(device: str) -> tuple[int, int, torch.device]:
     return torch.distributed.get_rank(), world_size, torch.device(device)
 
 
-def checkpoint_name(step: int) -> str:
-    return f"ckpt-{step:08d}.pt"
-
-
-def last_checkpoint(workdir: Path) -> Path | None:
-    """The checkpoint with the highest step in ``workdir``, or None."""
-    found = sorted(workdir.glob("ckpt-*.pt")) if workdir.is_dir() else []
-    return found[-1] if found else None
-
-
 def write_checkpoint(workdir: Path, step: int, net: UNet3D, ema, optimizer, config: dict[str, Any], *,
                      keep_older: bool = False) -> Path:
     """Write model, EMA, optimiser, step and config atomically (a temporary file of this process + rename); then
     drop older checkpoints unless ``keep_older`` (another process may have removed them already)."""
-    path = workdir / checkpoint_name(step)
     state = {"format": CHECKPOINT_FORMAT, "step": step, "config": config, "model": net.state_dict(),
              "ema": ema.state_dict(), "optimizer": optimizer.state_dict()}
-    with atomic_file(path, prefix=f"{TEMP_PREFIX}{os.getpid()}-") as handle:
-        torch.save(state, handle)
-    if not keep_older:
-        for old in workdir.glob("ckpt-*.pt"):
-            if old != path:
-                old.unlink(missing_ok=True)
-    return path
-
-
-def remove_orphaned_temporaries(workdir: Path) -> None:
-    """Delete the half-written checkpoints of writers that died (their pid is in the name and no longer runs)."""
-    for temp in workdir.glob(f"{TEMP_PREFIX}*.pt") if workdir.is_dir() else []:
-        pid = temp.name.removeprefix(TEMP_PREFIX).split("-", 1)[0]
-        if pid.isdigit() and not alive(int(pid)):
-            temp.unlink(missing_ok=True)
+    return save_checkpoint(workdir, step, state, keep_older=keep_older)
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:
     """A checkpoint written by ``write_checkpoint``, loaded with ``weights_only=True`` onto the CPU."""
-    if not path.is_file():
-        raise ConfigError(f"checkpoint {path} does not exist; pass the path of a ckpt-*.pt file written by fit")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise ConfigError(f"checkpoint {path} cannot be read ({type(error).__name__}: {error}); "
-                          f"it is truncated or not a vadbench RaMViD checkpoint") from None
+    state = load_checkpoint(path, "RaMViD")
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ConfigError(f"checkpoint {path} is not a vadbench RaMViD checkpoint (format {CHECKPOINT_FORMAT})")
     return state

@@ -40,3 +40,8 @@ def test_masked_frames_after_the_last_anchor_copy_it():
 def test_unknown_mode_is_a_clear_error():
     with pytest.raises(ConfigError, match="mode 'cubic' is not one of linear, nearest"):
         TemporalInterpolation("cubic")
+
+
+def test_a_window_without_anchors_is_a_clear_error():
+    with pytest.raises(ConfigError, match="masker gives a window none .*selective, random or predict"):
+        interpolation_weights(torch.zeros(6, dtype=torch.bool), "linear")

@@ -56,4 +56,4 @@ def test_config_demo_by_name_from_the_wheel(installed, tmp_path):
     assert "9 jobs" in result.stdout and "mamba-ramvid" in result.stdout
     unknown = subprocess.run([str(vadbench), "run", "--config", "nope", "--dry-run"], cwd=tmp_path, env=env,
                              capture_output=True, text=True)
-    assert unknown.returncode == 1 and "shipped: demo, synthetic32" in unknown.stderr
+    assert unknown.returncode == 1 and "shipped: convae, demo, ffp, mnad, synthetic32" in unknown.stderr

@@ -29,8 +29,9 @@ def test_masker_contract(name, length):
     masker = build("masker", name)
     assert isinstance(masker, Masker) and masker.name == name
     inference = np.asarray(masker.inference_anchors(length))
-    assert inference.dtype == bool and inference.shape == (length,)
-    assert np.array_equal(inference, selective_anchors(length)), "maskers infer on equal terms"
+    assert inference.dtype == bool and inference.shape == (length,) and not inference.all(), "a frame to score"
+    if name in ("selective", "random"):
+        assert np.array_equal(inference, selective_anchors(length)), "the RaMViD maskers infer on equal terms"
     rng = np.random.default_rng(0)
     for _ in range(50):
         training = np.asarray(masker.training_anchors(length, rng))
