@@ -20,7 +20,7 @@ def test_rows_are_seed_groups_with_numpy_mean_and_std(filled):
     board = _avenue(store, columns=["ap"])
     assert [(row.rank, row.model, row.differs, row.n) for row in board.measured] == [
         (1, "interp", {"protocol.sigma": 6}, 3), (2, "interp", {"protocol.sigma": 4}, 3),
-        (3, "mamba-ramvid", {}, 2)]
+        (3, "mamba-ramvid", {"protocol.sigma": 4}, 2)]  # the board mixes sigmas: every row says its own
     for row in board.measured:
         sigma = row.settings["protocol"]["sigma"]
         for column, metric in enumerate(("auc_micro", "ap")):

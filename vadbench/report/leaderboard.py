@@ -216,16 +216,22 @@ def flatten(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _mark_differences(rows: list[Row]) -> None:
-    """Fill ``differs`` with the settings whose values vary among rows of the same model, masker and scorer."""
+    """Fill ``differs`` with the settings whose values vary among rows of the same model, masker and scorer, and
+    with the protocol settings that vary among all the rows: every row then says which protocol it was judged
+    under whenever the board mixes protocols (a method's paper protocol beside vadbench's default)."""
+    def varying(flats: list[dict[str, Any]]) -> list[str]:
+        keys = sorted({key for flat in flats for key in flat})
+        return [key for key in keys if len({repr(flat.get(key)) for flat in flats}) > 1]
+
+    flats = {id(row): flatten(row.settings) for row in rows}
+    protocol = [key for key in varying(list(flats.values())) if key.startswith("protocol.")]
     families: dict[tuple, list[Row]] = defaultdict(list)
     for row in rows:
         families[row.model, row.masker, row.scorer].append(row)
     for family in families.values():
-        flats = [flatten(row.settings) for row in family]
-        keys = sorted({key for flat in flats for key in flat})
-        varying = [key for key in keys if len({repr(flat.get(key)) for flat in flats}) > 1]
-        for row, flat in zip(family, flats):
-            row.differs = {key: flat.get(key) for key in varying}
+        keys = sorted({*protocol, *varying([flats[id(row)] for row in family])})
+        for row in family:
+            row.differs = {key: flats[id(row)].get(key) for key in keys}
 
 
 def _explain_empty(store: Store, metric: str, datasets: list[str], models: list[str], run_id: str | None) -> NoReturn:
