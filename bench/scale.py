@@ -5,7 +5,8 @@ takes on SQLite and on a real PostgreSQL server.
 Every run computes the same 15 jobs (interp x mse, l1, psnr, ssim, wmse x seeds 0, 1, 2 on the synthetic dataset at
 32x32) from an empty stage cache; the decoded frames are shared, so no run pays for generating the dataset. The
 overhead per job is the worker-seconds a job costs beyond what it costs in the local executor:
-``(wall x workers - local wall) / jobs``; Ray's figure includes starting and stopping its cluster.
+``(wall x workers - local wall) / jobs``; Ray's figure includes starting and stopping its cluster, which the last
+column times on its own (a cluster up, one task run, the cluster down).
 
     .venv/bin/python bench/scale.py [--claims 300]
 """
@@ -45,6 +46,20 @@ def run_grid(folder: Path, frames: Path, executor) -> tuple[float, int]:
     return wall, sum(outcome.status == "done" for outcome in outcomes)
 
 
+def cluster_start(workers: int) -> float:
+    """Seconds to start and stop a local Ray cluster of ``workers`` CPUs, with one task run on it (a worker
+    process up and importing vadbench's task module)."""
+    import ray
+
+    from vadbench.runner.executors import tasks
+
+    start = time.perf_counter()
+    ray.init(num_cpus=workers, include_dashboard=False, configure_logging=False)
+    ray.get(ray.remote(tasks.absolute_url).remote("sqlite:///x.db"))
+    ray.shutdown()
+    return time.perf_counter() - start
+
+
 def claim_times(url: str, count: int) -> list[float]:
     """Seconds of each of ``count`` claims (each of a fresh job key, then released) by one running run."""
     with open_store(url) as store:
@@ -75,14 +90,15 @@ def main() -> None:
         frames = root / "warm" / "frames"
         rows = []
         local_wall, jobs = run_grid(root / "local", frames, None)
-        rows.append(("local", 1, local_wall, jobs, 0.0))
+        rows.append(("local", 1, local_wall, jobs, 0.0, 0.0))
         for workers in (1, 2):
             wall, done = run_grid(root / f"ray{workers}", frames, RayExecutor(workers=workers))
-            rows.append(("ray", workers, wall, done, (wall * workers - local_wall) / done))
+            rows.append(("ray", workers, wall, done, (wall * workers - local_wall) / done, cluster_start(workers)))
         print(f"synthetic interp grid ({jobs} jobs, 32x32), {os.cpu_count()} CPUs")
-        print(f"{'executor':<10}{'workers':>8}{'wall s':>9}{'jobs/min':>10}{'overhead worker-s/job':>23}")
-        for name, workers, wall, done, overhead in rows:
-            print(f"{name:<10}{workers:>8}{wall:>9.1f}{done / wall * 60:>10.1f}{overhead:>23.2f}")
+        print(f"{'executor':<10}{'workers':>8}{'wall s':>9}{'jobs/min':>10}{'overhead worker-s/job':>23}"
+              f"{'cluster start+stop s':>22}")
+        for name, workers, wall, done, overhead, start in rows:
+            print(f"{name:<10}{workers:>8}{wall:>9.1f}{done / wall * 60:>10.1f}{overhead:>23.2f}{start:>22.1f}")
 
         server = PostgresServer().start()
         try:

@@ -35,6 +35,11 @@ class RayExecutor:
         if not console.is_terminal:  # the workers' lines reach a log file: no colour codes in their prefixes
             os.environ.setdefault("RAY_COLOR_PREFIX", "0")
         os.environ.setdefault("RAY_DEDUP_LOGS", "0")  # every worker's progress line, as the local executor prints
+        if not plan.todo:  # every job is stored: no cluster to start
+            outcomes = [JobOutcome(planned.job, "reused") for planned in plan.jobs]
+            for outcome in outcomes:
+                on_job(outcome)
+            return outcomes
         context = RunContext.of(plan, store, run_info)
         started_here = not ray.is_initialized()
         if started_here:
