@@ -3,6 +3,11 @@ executor, stages as chained tasks, and a worker killed mid-stage retried without
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from executor_helpers import TINY_RAMVID, assert_same_metrics, interp_grid, stored_metrics
@@ -43,3 +48,22 @@ def test_ray_runs_the_interp_grid_and_a_tiny_ramvid_fit_with_the_local_executors
     _, again = execute(interp_grid(remote, models=("interp", "attention-ramvid"), options=options), remote,
                        executor=RayExecutor(workers=2))
     assert {o.status for o in again} == {"reused"}  # resume is the executor-independent plan's
+
+
+def test_ray_address_joins_a_running_cluster_and_leaves_it_running(two_stores, tmp_path):
+    ray_cli = Path(sys.executable).with_name("ray")
+    unauthenticated = {**os.environ, "RAY_AUTH_MODE": "disabled"}  # a throwaway cluster on this machine
+    started = subprocess.run([str(ray_cli), "start", "--head", "--num-cpus=2", "--port=6391",
+                              "--include-dashboard=false", "--disable-usage-stats"], capture_output=True, text=True,
+                             timeout=120, env=unauthenticated)
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        store = two_stores("joined")
+        run_id, outcomes = execute(interp_grid(store, seeds=(0,)), store,
+                                   executor=RayExecutor(address="127.0.0.1:6391"))
+        assert [o.status for o in outcomes] == ["done", "done"]
+        status = subprocess.run([str(ray_cli), "status", "--address=127.0.0.1:6391"], capture_output=True, text=True,
+                                timeout=60, env=unauthenticated)
+        assert status.returncode == 0, status.stdout + status.stderr  # the cluster outlives the run
+    finally:
+        subprocess.run([str(ray_cli), "stop", "--force"], capture_output=True, timeout=120)
