@@ -90,6 +90,15 @@ def test_run_then_rerun_does_no_work_and_report_shows_mean_and_std(workdir, vadb
     assert second.returncode == 0
     assert "Nothing to do" in second.stdout
     assert len(stored_jobs(workdir / "results.db")) == 2
+    assert "closed" not in second.stdout
+
+    with sqlite3.connect(workdir / "results.db") as connection:  # the first run's process died before closing it
+        connection.execute("update runs set status = 'running', pid = 2147483646")
+    third = vadbench("run", "--model", "interp", "--scorer", "mse", "--dataset", "synthetic", "--seed", "0,1",
+                     *SMALL, cwd=workdir)
+    assert "Nothing to do" in third.stdout and "closed 1 run(s) whose process is gone as interrupted" in third.stdout
+    with sqlite3.connect(workdir / "results.db") as connection:
+        assert connection.execute("select status from runs").fetchall() == [("interrupted",)]
 
     report = vadbench("report", "--dataset", "synthetic", "--format", "json", cwd=workdir)
     assert report.returncode == 0, report.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Optional
@@ -102,6 +103,9 @@ def register(app: typer.Typer) -> None:
         if not the_plan.todo:
             console.print(f"[green]Nothing to do:[/] all {len(the_plan.jobs)} jobs are already in the store "
                           "(use --overwrite to redo them); see `vadbench report`.")
+            closed = store.close_stale_runs(socket.gethostname())  # as a started run would: `runs` stays true
+            if closed:
+                console.print(f"closed {len(closed)} run(s) whose process is gone as interrupted: {', '.join(closed)}")
             return
         previous = signal.signal(signal.SIGTERM, _interrupt)  # a terminated run closes as "interrupted", like Ctrl-C
         try:

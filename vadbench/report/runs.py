@@ -43,7 +43,8 @@ def _provenance(run: RunRecord) -> Table:
     for label, value in (
         ("status", run.status), ("created", f"{run.created_at:%Y-%m-%d %H:%M:%S} UTC"), ("command", run.command),
         ("config hash", run.config_hash), ("git commit", run.git_commit or "–"), ("device", run.device),
-        ("host", run.host), ("executor", executor_label(run.executor)), ("cache", run.home or "–"), ("seeds", ", ".join(map(str, run.seeds)) or "–"),
+        ("host", run.host), ("executor", executor_label(run.executor)), ("cache", run.home or "–"),
+        ("seeds", ", ".join(map(str, run.seeds)) or "–"),
         ("versions", ", ".join(f"{key} {value}" for key, value in versions.items()) or "–"),
         ("plugins", ", ".join(f"{key} {value}" for key, value in plugins.items()) or "–"),
         ("wall time", _seconds(run.wall_time)), ("peak memory", _bytes(run.peak_memory)),
