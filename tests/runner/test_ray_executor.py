@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from executor_helpers import TINY_RAMVID, assert_same_metrics, interp_grid, stored_metrics
+from vadbench.report.run_list import executor_label
 from vadbench.runner.executors.ray import RayExecutor
 from vadbench.runner.run import execute
 from vadbench.store.db import open_store
@@ -41,7 +42,8 @@ def test_ray_runs_the_interp_grid_and_a_tiny_ramvid_fit_with_the_local_executors
     run_id, outcomes = execute(ray_plan, remote, executor=RayExecutor(workers=2))
     assert [o.status for o in outcomes] == ["done"] * len(ray_plan.jobs) == ["done"] * 12
     assert_same_metrics(stored_metrics(local), stored_metrics(remote))
-    assert remote.get_run(run_id).executor == {"name": "ray"}
+    assert remote.get_run(run_id).executor == {"name": "ray", "address": "local", "cpus": 2, "gpus": 0}
+    assert executor_label(remote.get_run(run_id).executor) == "ray (a local cluster, 2 CPUs, 0 GPUs)"
     provenance = [job.provenance for job in remote.jobs(run_id) if job.model == "attention-ramvid"]
     assert len({p["checkpoint"] for p in provenance}) == 3  # one fit per seed, shared by the seed's two scorers
 

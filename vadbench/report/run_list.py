@@ -17,14 +17,18 @@ def _wall(seconds: float | None) -> str:
 
 
 def executor_label(executor: dict | None) -> str:
-    """``local``, ``ray``, or ``slurm (fit 123, infer 124, evaluate 125)``: the executor and, per stage wave, the
-    scheduler's array job id (the id every element of the wave shares)."""
+    """``local``, ``ray (a local cluster, 2 CPUs, 0 GPUs)`` or ``slurm (fit 123, infer 124, evaluate 125)``: the
+    executor, the Ray cluster it used and, per Slurm stage wave, the array job id every element of the wave
+    shares."""
     if not executor:
         return "local"
     waves = [f"{wave} {_array_id(ids)}" for wave, ids in executor.get("jobs", {}).items() if ids]
     name = executor.get("name", "local")
     if executor.get("cluster") == "local":
         name += " (submitit local)"
+    if "address" in executor:
+        where = "a local cluster" if executor["address"] == "local" else executor["address"]
+        waves.append(f"{where}, {executor.get('cpus', 0)} CPUs, {executor.get('gpus', 0)} GPUs")
     return f"{name} ({', '.join(waves)})" if waves else name
 
 

@@ -214,12 +214,15 @@ class Store:
 
     def add_executor_jobs(self, run_id: str, cluster: str, wave: str, job_ids: Iterable[str]) -> None:
         """Record the scheduler's job ids of one stage wave of the run (``executor.jobs[wave]``)."""
+        jobs = self.get_run(run_id).executor or {}
+        self.describe_executor(run_id, cluster=cluster,
+                               jobs={**jobs.get("jobs", {}), wave: [str(job_id) for job_id in job_ids]})
+
+    def describe_executor(self, run_id: str, **facts: Any) -> None:
+        """Add facts about where the run's stages ran to ``runs.executor`` (e.g. a Ray cluster's address and CPUs)."""
         with self._writing() as session:
             run = session.get(schema.Run, run_id)
-            described = dict(run.executor or {})
-            described["cluster"] = cluster
-            described["jobs"] = {**described.get("jobs", {}), wave: [str(job_id) for job_id in job_ids]}
-            run.executor = described
+            run.executor = {**(run.executor or {}), **facts}
 
     def heartbeat(self, run_id: str) -> None:
         """Mark a running run as alive now (the runner beats after every job and every ``HEARTBEAT`` seconds)."""

@@ -46,6 +46,9 @@ class RayExecutor:
             ray.init(address=self.address, num_cpus=None if self.address else self.workers,
                      include_dashboard=False, configure_logging=False,
                      runtime_env={"env_vars": context.environment()})
+        resources = ray.cluster_resources()
+        store.describe_executor(run_info["id"], address=self.address or "local", cpus=int(resources.get("CPU", 0)),
+                                gpus=int(resources.get("GPU", 0)))
         try:
             return self._run(ray, plan, ray.put(context), on_job)
         finally:
