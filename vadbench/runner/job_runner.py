@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 import traceback
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from vadbench import plugin_host, stage_cache
@@ -111,16 +112,28 @@ def _run_stages(job: Job, parts: stages.Components, device: str, failed_stages: 
     for stage in ("fit", "infer"):
         if job.keys[stage] in failed_stages:
             raise RuntimeError(f"{stage} stage failed earlier in this run: {failed_stages[job.keys[stage]]}")
-    with claims.hold("fit", job.keys["fit"], lambda: stages.fit_done(job, parts)):
-        checkpoint = _stage(failed_stages, job.keys["fit"], lambda: stages.fit(job, parts, device, log))
-    with claims.hold("infer", job.keys["infer"], lambda: stages.infer_done(job, parts)):
-        inferred = _stage(failed_stages, job.keys["infer"], lambda: stages.infer(job, parts, checkpoint, device))
+    checkpoint = _stage(failed_stages, job.keys["fit"], lambda: claimed_fit(job, parts, device, log, claims))
+    inferred = _stage(failed_stages, job.keys["infer"],
+                      lambda: claimed_infer(job, parts, checkpoint, device, claims))
     scored = stages.score(job, parts, inferred.folder, device)
     localised = stages.localise(job, parts, inferred.folder, device)
     result = stages.evaluate(job, parts, scored, localised)
     nfe = MetricRow("dataset", job.dataset.name, "nfe_per_frame", inferred.nfe_per_frame)
     return [*result.rows, nfe], {**provenance, "checkpoint": str(checkpoint) if checkpoint else None,
                                  **inferred.provenance}
+
+
+def claimed_fit(job: Job, parts: stages.Components, device: str, log: Callable, claims: StageClaims) -> Path | None:
+    """``stages.fit`` under the fit's stage claim: a fit another running run holds is waited for."""
+    with claims.hold("fit", job.keys["fit"], lambda: stages.fit_done(job, parts)):
+        return stages.fit(job, parts, device, log)
+
+
+def claimed_infer(job: Job, parts: stages.Components, checkpoint: Path | None, device: str,
+                  claims: StageClaims) -> stages.InferOutput:
+    """``stages.infer`` under the inference's stage claim: one another running run holds is waited for."""
+    with claims.hold("infer", job.keys["infer"], lambda: stages.infer_done(job, parts)):
+        return stages.infer(job, parts, checkpoint, device)
 
 
 def _stage(failed_stages: dict[str, str], key: str, action: Callable[[], Any]) -> Any:

@@ -61,6 +61,11 @@ class Components:
     checkpoint_digest: str | None = None
     code: dict[str, dict[str, str]] = field(default_factory=dict)  # kind -> plugin, distribution, version
 
+    @property
+    def trains(self) -> bool:
+        """Whether the job's fit stage trains: a learned model and no checkpoint given by the user."""
+        return self.checkpoint is None and is_learned(self.model)
+
 
 @dataclass(frozen=True)
 class InferOutput:
@@ -115,7 +120,7 @@ def assign_keys(job: Job, parts: Components) -> None:
 
 def fit_done(job: Job, parts: Components) -> bool:
     """Whether the job's fit stage has nothing to do: no training, or a finished fit in the cache."""
-    if parts.checkpoint is not None or not is_learned(parts.model):
+    if not parts.trains:
         return True
     folder = stage_cache.folder("fit", job.keys["fit"])
     done = stage_cache.load_json(folder / stage_cache.DONE)
@@ -130,7 +135,7 @@ def infer_done(job: Job, parts: Components) -> bool:
 def fit(job: Job, parts: Components, device: str, log=FitContext.log) -> Path | None:
     """The checkpoint the job infers with: the user's, a cached one, or a freshly trained one (``log(step, values)``
     feeds the trackers during training)."""
-    if parts.checkpoint is not None or not is_learned(parts.model):
+    if not parts.trains:
         return parts.checkpoint
     folder = stage_cache.stage_dir("fit", job.keys["fit"])
     done = stage_cache.load_json(folder / stage_cache.DONE)

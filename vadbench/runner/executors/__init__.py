@@ -60,6 +60,19 @@ class ExecutorSettings:
                               "executor.slurm.<setting>")
 
 
+def stored_outcomes(plan: Any, on_job: Callable[[JobOutcome], None]) -> tuple[dict[int, JobOutcome], list[int]]:
+    """The plan's stored jobs as ``reused`` outcomes by plan index (each told to ``on_job``), and the plan indices
+    of the jobs to compute (``Plan.todo``'s, in plan order)."""
+    reused, todo = {}, []
+    for index, planned in enumerate(plan.jobs):
+        if planned.done_in_store and not plan.request.overwrite:
+            reused[index] = JobOutcome(planned.job, "reused")
+            on_job(reused[index])
+        else:
+            todo.append(index)
+    return reused, todo
+
+
 def make_executor(settings: ExecutorSettings) -> Executor:
     """The executor ``settings.name`` names, with its settings checked before any job runs."""
     if settings.name not in EXECUTORS:

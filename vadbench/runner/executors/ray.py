@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable
 
-from vadbench.components import is_learned
+from vadbench.runner.executors import stored_outcomes
 from vadbench.runner.executors.tasks import RunContext, StageTask, run_stage
 from vadbench.runner.outcomes import JobOutcome
 
@@ -35,11 +35,9 @@ class RayExecutor:
         if not console.is_terminal:  # the workers' lines reach a log file: no colour codes in their prefixes
             os.environ.setdefault("RAY_COLOR_PREFIX", "0")
         os.environ.setdefault("RAY_DEDUP_LOGS", "0")  # every worker's progress line, as the local executor prints
-        if not plan.todo:  # every job is stored: no cluster to start
-            outcomes = [JobOutcome(planned.job, "reused") for planned in plan.jobs]
-            for outcome in outcomes:
-                on_job(outcome)
-            return outcomes
+        outcomes, todo = stored_outcomes(plan, on_job)
+        if not todo:  # every job is stored: no cluster to start
+            return [outcomes[index] for index in range(len(plan.jobs))]
         context = RunContext.of(plan, store, run_info)
         started_here = not ray.is_initialized()
         if started_here:
@@ -50,29 +48,24 @@ class RayExecutor:
         store.describe_executor(run_info["id"], address=self.address or "local", cpus=int(resources.get("CPU", 0)),
                                 gpus=int(resources.get("GPU", 0)))
         try:
-            return self._run(ray, plan, ray.put(context), on_job)
+            return self._run(ray, plan, ray.put(context), on_job, outcomes, todo)
         finally:
             if started_here:
                 ray.shutdown()
 
-    def _run(self, ray: Any, plan: Any, context: Any, on_job: Callable[[JobOutcome], None]) -> list[JobOutcome]:
+    def _run(self, ray: Any, plan: Any, context: Any, on_job: Callable[[JobOutcome], None],
+             outcomes: dict[int, JobOutcome], todo: list[int]) -> list[JobOutcome]:
         task = ray.remote(run_stage)
         on_gpu = plan.device.startswith("cuda")
         shared: dict[tuple[str, str], Any] = {}
-        outcomes: dict[int, JobOutcome] = {}
         pending: dict[Any, int] = {}
-        for index, planned in enumerate(plan.jobs):
+        for index in todo:
+            planned = plan.jobs[index]
             job = planned.job
-            if planned.done_in_store and not plan.request.overwrite:
-                outcomes[index] = JobOutcome(job, "reused")
-                on_job(outcomes[index])
-                continue
-            learned = is_learned(planned.parts.model) and planned.parts.checkpoint is None
+            learned = planned.parts.trains
             gpus = 1 if on_gpu and learned else 0
             upstream = []
-            for stage in ("fit", "infer"):
-                if stage == "fit" and not learned:
-                    continue
+            for stage in ("fit", "infer") if learned else ("infer",):
                 key = (stage, job.keys[stage])
                 if key not in shared:
                     shared[key] = task.options(num_cpus=1, num_gpus=gpus, max_retries=self.max_retries,

@@ -18,8 +18,8 @@ from typing import Any, Callable
 
 from vadbench import paths
 from vadbench.checks import is_int
-from vadbench.components import is_learned
 from vadbench.errors import ConfigError
+from vadbench.runner.executors import stored_outcomes
 from vadbench.runner.executors.tasks import RunContext, StageResult, StageTask, run_stage_after
 from vadbench.runner.outcomes import JobOutcome
 
@@ -98,16 +98,8 @@ class SlurmExecutor:
             on_job: Callable[[JobOutcome], None]) -> list[JobOutcome]:
         context = RunContext.of(plan, store, run_info)
         run_id = run_info["id"]
-        outcomes: dict[int, JobOutcome] = {}
-        todo: list[int] = []
-        for index, planned in enumerate(plan.jobs):
-            if planned.done_in_store and not plan.request.overwrite:
-                outcomes[index] = JobOutcome(planned.job, "reused")
-                on_job(outcomes[index])
-            else:
-                todo.append(index)
-        learned = [index for index in todo
-                   if is_learned(plan.jobs[index].parts.model) and plan.jobs[index].parts.checkpoint is None]
+        outcomes, todo = stored_outcomes(plan, on_job)
+        learned = [index for index in todo if plan.jobs[index].parts.trains]
         gpus = self.settings.gpus_per_node if plan.device.startswith("cuda") else 0
         fits = self._wave(store, context, run_id, plan, "fit", _first_per_key(plan, learned, "fit"), {}, gpus)
         infers = self._wave(store, context, run_id, plan, "infer", _first_per_key(plan, todo, "infer"),

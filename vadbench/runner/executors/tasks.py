@@ -87,8 +87,7 @@ def absolute_url(url: str) -> str:
 def run_stage(context: RunContext, task: StageTask, *upstream: StageResult) -> StageResult | JobOutcome:
     """Run ``task`` in this process; ``upstream`` are the results of the tasks it depends on (a failed fit makes
     its jobs fail fast, as in the local executor)."""
-    from vadbench.runner import stages
-    from vadbench.runner.job_runner import job_description, run_claimed_job, tracker_feed
+    from vadbench.runner.job_runner import claimed_fit, claimed_infer, job_description, run_claimed_job, tracker_feed
     from vadbench.runner.stage_claims import StageClaims
 
     if task.stage not in STAGES:
@@ -104,14 +103,11 @@ def run_stage(context: RunContext, task: StageTask, *upstream: StageResult) -> S
     if failed_upstream:  # the fit failed: its inference is not tried, and the fit's error is what the jobs store
         return failed_upstream[0]
     claims = StageClaims(store, run_id)
+    log = tracker_feed(context.run_info, job_description(job), set())
     try:
-        if task.stage == "fit":
-            with claims.hold("fit", key, lambda: stages.fit_done(job, parts)):
-                stages.fit(job, parts, plan.device, tracker_feed(context.run_info, job_description(job), set()))
-        else:
-            checkpoint = stages.fit(job, parts, plan.device)  # the fit task's checkpoint: a cache hit
-            with claims.hold("infer", key, lambda: stages.infer_done(job, parts)):
-                stages.infer(job, parts, checkpoint, plan.device)
+        checkpoint = claimed_fit(job, parts, plan.device, log, claims)  # in an infer task: the fit task's, cached
+        if task.stage == "infer":
+            claimed_infer(job, parts, checkpoint, plan.device, claims)
     except Exception as exc:
         traceback.print_exc(limit=8)
         return StageResult(task.stage, key, f"{type(exc).__name__}: {exc}")
