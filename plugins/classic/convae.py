@@ -24,7 +24,7 @@ import torch
 
 from vadbench.checks import is_int
 from vadbench.errors import ConfigError
-from vadbench_plugins.classic.nets import ConvAEConfig, ConvAENet, parameter_count
+from vadbench_plugins.classic.nets import ConvAEConfig, ConvAENet
 
 METHOD = "conv-ae"
 OPTIMIZERS = ("adagrad", "adam")
@@ -151,17 +151,12 @@ class ConvAE:
 
     def load(self, checkpoint: Path, device: str) -> None:
         """Load the weights of ``checkpoint`` onto ``device``; the network is the checkpoint's own."""
-        from vadbench_plugins.classic.training import read_checkpoint, training_summary
+        from vadbench_plugins.classic.training import load_trained
 
-        state = read_checkpoint(Path(checkpoint), METHOD)
-        config = ConvAEConfig.from_dict(state["config"]["network"])
-        net = ConvAENet(config)
-        net.load_state_dict(state["state"]["net"])
+        self.net, _, loaded = load_trained(
+            checkpoint, METHOD, lambda config: ConvAENet(ConvAEConfig.from_dict(config["network"])), "net", device)
         self.device = torch.device(device)
-        self.net = net.to(self.device).eval()
-        self._loaded = {"checkpoint": str(checkpoint), "step": state["step"], "parameters": parameter_count(net),
-                        "network": config.to_dict(),
-                        "training": training_summary(Path(checkpoint).parent, state["step"])}
+        self._loaded = {**loaded, "network": self.net.config.to_dict()}
 
     @torch.no_grad()
     def reconstruct(self, clips: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:

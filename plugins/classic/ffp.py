@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from vadbench.checks import is_int, is_number
 from vadbench.errors import ConfigError
-from vadbench_plugins.classic.nets import GeneratorConfig, PatchDiscriminator, UNetGenerator, parameter_count
+from vadbench_plugins.classic.nets import GeneratorConfig, PatchDiscriminator, UNetGenerator
 
 METHOD = "ffp"
 FLOW_LOSS_OFF = ("FFP's optical-flow loss compares FlowNet2-SD flows of the predicted and real frames; it needs "
@@ -219,18 +219,14 @@ class FutureFramePrediction:
 
     def load(self, checkpoint: Path, device: str) -> None:
         """Load the generator of ``checkpoint`` onto ``device``; the network is the checkpoint's own."""
-        from vadbench_plugins.classic.training import read_checkpoint, training_summary
+        from vadbench_plugins.classic.training import load_trained
 
-        state = read_checkpoint(Path(checkpoint), METHOD)
-        config = GeneratorConfig.from_dict(state["config"]["generator"])
-        generator = UNetGenerator(config)
-        generator.load_state_dict(state["state"]["generator"])
+        self.generator, state, loaded = load_trained(
+            checkpoint, METHOD, lambda config: UNetGenerator(GeneratorConfig.from_dict(config["generator"])),
+            "generator", device)
         self.device = torch.device(device)
-        self.generator = generator.to(self.device).eval()
-        self._loaded = {"checkpoint": str(checkpoint), "step": state["step"],
-                        "parameters": parameter_count(generator), "generator": config.to_dict(),
-                        "adversarial": state["config"]["adversarial"],
-                        "training": training_summary(Path(checkpoint).parent, state["step"])}
+        self._loaded = {**loaded, "generator": self.generator.config.to_dict(),
+                        "adversarial": state["config"]["adversarial"]}
 
     @torch.no_grad()
     def reconstruct(self, clips: torch.Tensor, anchors: torch.Tensor) -> torch.Tensor:

@@ -216,19 +216,13 @@ class Mnad:
     def load(self, checkpoint: Path, device: str) -> None:
         """Load the network and trained memory items of ``checkpoint`` onto ``device``; the network shape is the
         checkpoint's own."""
-        from vadbench_plugins.classic.training import read_checkpoint, training_summary
+        from vadbench_plugins.classic.training import load_trained
 
-        state = read_checkpoint(Path(checkpoint), METHOD)
-        config = MnadNetConfig.from_dict(state["config"]["net"])
-        net = MnadNet(config)
-        net.load_state_dict(state["state"]["net"])
+        self.net, state, loaded = load_trained(
+            checkpoint, METHOD, lambda config: MnadNet(MnadNetConfig.from_dict(config["net"])), "net", device)
         self.device = torch.device(device)
-        self.net = net.to(self.device).eval()
         self._trained_items = self.net.memory.items.clone()
-        self._loaded = {"checkpoint": str(checkpoint), "step": state["step"], "net": config.to_dict(),
-                        "recipe": state["config"]["recipe"],
-                        "parameters": sum(p.numel() for p in net.parameters()),
-                        "training": training_summary(Path(checkpoint).parent, state["step"])}
+        self._loaded = {**loaded, "net": self.net.config.to_dict(), "recipe": state["config"]["recipe"]}
 
     def score_video(self, dataset, video) -> np.ndarray:
         """float64 ``f`` anomaly scores: ``1 - (alpha * minmax(PSNR) + (1 - alpha) * (1 - minmax(distance)))``

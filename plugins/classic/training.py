@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 import torch
@@ -24,6 +24,7 @@ from vadbench.data.clips import ClipSampler
 from vadbench.errors import ConfigError
 from vadbench.hashing import seed
 from vadbench.training_log import LOG_NAME, TrainingLog, read_log
+from vadbench_plugins.classic.nets import parameter_count
 
 CHECKPOINT_FORMAT = 1
 
@@ -113,6 +114,21 @@ def read_checkpoint(path: Path, method: str) -> dict[str, Any]:
         raise ConfigError(f"checkpoint {path} holds a '{state['method']}' model, not '{method}'; evaluate it with "
                           f"the {state['method']} model")
     return {"step": int(state["step"]), "config": state["config"], "state": state["state"]}
+
+
+def load_trained(checkpoint: Path, method: str, build: Callable[[dict[str, Any]], torch.nn.Module], weights: str,
+                 device: str) -> tuple[torch.nn.Module, dict[str, Any], dict[str, Any]]:
+    """``method``'s network from ``checkpoint``: built by ``build(config)`` from the checkpoint's own config, with
+    the weights ``state[weights]``, on ``device`` in eval mode. Returns (network, the checkpoint as
+    ``read_checkpoint`` gives it, provenance: checkpoint, step, parameters and the training summary)."""
+    state = read_checkpoint(Path(checkpoint), method)
+    net = build(state["config"])
+    net.load_state_dict(state["state"][weights])
+    net = net.to(torch.device(device)).eval()
+    provenance = {"checkpoint": str(checkpoint), "step": state["step"],
+                  "parameters": parameter_count(net),
+                  "training": training_summary(Path(checkpoint).parent, state["step"])}
+    return net, state, provenance
 
 
 def training_summary(workdir: Path, step: int) -> dict[str, Any] | None:
